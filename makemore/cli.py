@@ -1,0 +1,232 @@
+"""The command line: python -m makemore presets | train | sample | diagnose.
+
+Results go to stdout (the last line of `train` and `diagnose --json` is one JSON object);
+progress and errors go to stderr. Bad input exits with status 2 and a one-line message.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import replace
+
+import torch
+
+from . import checkpoint, diagnostics
+from .data import DataError, load_data
+from .models import ConfigError, build_model, layers_of
+from .presets import PRESETS, get_preset
+from .sample import sample_names
+from .train import Trainer, build_trainer
+
+CHUNK = 500  # steps between progress updates
+DIAGNOSE_STEPS = 1001  # the lecture stops its deep net after step 1000
+
+
+class UsageError(Exception):
+    """A mistake on the command line, reported in one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        return args.run(args)
+    except (DataError, ConfigError, checkpoint.CheckpointError, UsageError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m makemore", description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these small nets)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("presets", help="list the lecture presets")
+    p.set_defaults(run=cmd_presets)
+
+    p = sub.add_parser("train", help="train a preset; the last stdout line is a JSON summary")
+    add_data_args(p)
+    p.add_argument("--steps", type=int, help="steps to train (default: the lecture's schedule)")
+    p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
+    p.add_argument("--lr", type=float, help="base learning rate (the decay step stays)")
+    p.add_argument("--batch-size", type=int, help="examples per step")
+    p.add_argument("--stats-every", type=int, help="diagnostics snapshot every K steps (0: none)")
+    p.add_argument("--out", help="directory to save the checkpoint (model.pt) and run.json in")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("sample", help="sample names from a checkpoint saved by train --out")
+    p.add_argument("--out", required=True, help="the directory given to train --out")
+    p.add_argument("-n", type=int, default=20, help="how many names")
+    p.add_argument("--temperature", type=float, default=1.0, help="<1 safer, >1 wilder")
+    p.add_argument("--seed", type=int, help="sampling seed (default: the preset's)")
+    p.set_defaults(run=cmd_sample)
+
+    p = sub.add_parser("diagnose", help="train N steps, print part 3's statistics of the last batch")
+    add_data_args(p)
+    p.add_argument("--steps", type=int, default=DIAGNOSE_STEPS, help="steps before the snapshot")
+    p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_diagnose)
+    return parser
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
+    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
+    p.add_argument("--split", choices=["lecture", "none"], default="lecture",
+                   help="lecture: 80/10/10 after random.seed(42) shuffle; none: train on all words")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+
+
+# ---------------------------------------------------------------------------------- commands
+def cmd_presets(args) -> int:
+    vocab_size = load_data().vocab.size
+    print(f"{'preset':<10} {'part':<4} {'params':>8}  description")
+    for preset in PRESETS.values():
+        params = build_model(replace(preset.model, vocab_size=vocab_size)).num_params()
+        print(f"{preset.name:<10} {preset.part:<4} {params:>8,}  {preset.description}")
+    return 0
+
+
+def make_trainer(args, **train_overrides) -> tuple[Trainer, object]:
+    try:
+        preset = get_preset(args.preset)
+    except KeyError as err:
+        raise UsageError(err.args[0]) from None
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda asked for, but no CUDA GPU is available here")
+    data = load_data(args.input, split=args.split)
+    overrides = {k: v for k, v in train_overrides.items() if v is not None}
+    for key, value in overrides.items():
+        if key in ("steps", "batch_size", "stats_every") and value < (1 if key == "batch_size" else 0):
+            raise UsageError(f"--{key.replace('_', '-')} must be {'at least 1' if key == 'batch_size' else '0 or more'}")
+    if "lr" in overrides and not overrides["lr"] > 0:
+        raise UsageError("--lr must be above 0")
+    seed = args.seed if args.seed is not None else preset.seed
+    return build_trainer(preset.model, replace(preset.train, **overrides), data, seed, args.device), preset
+
+
+def run_with_progress(trainer: Trainer, steps: int, snapshot_last: bool = False) -> None:
+    bar = ProgressBar(steps)
+    while trainer.step < steps and not trainer.diverged:
+        last_chunk = trainer.step + CHUNK >= steps
+        trainer.advance(min(CHUNK, steps - trainer.step), snapshot_last=snapshot_last and last_chunk)
+        bar.update(trainer)
+    bar.close(trainer)
+
+
+def cmd_train(args) -> int:
+    trainer, preset = make_trainer(args, steps=args.steps, lr=args.lr, batch_size=args.batch_size,
+                                   stats_every=args.stats_every)
+    run_with_progress(trainer, trainer.config.steps)
+    losses = trainer.final_losses() if not trainer.diverged else {"train_loss": None, "dev_loss": None, "test_loss": None}
+    summary = {
+        "preset": preset.name, "params": trainer.model.num_params(), "steps": trainer.step,
+        "first_loss": trainer.first_loss, **losses,
+        "seconds": round(trainer.seconds, 3), "steps_per_s": _finite(trainer.steps_per_s),
+        "diverged": trainer.diverged, "diverged_at": trainer.diverged_at,
+        "lr": trainer.base_lr, "batch_size": trainer.config.batch_size, "seed": args.seed if args.seed is not None else preset.seed,
+        "split": args.split, "input": args.input or "data/names.txt",
+    }
+    if args.out:
+        meta = {**summary, "sample_seed": preset.sample_seed}
+        path = checkpoint.save(args.out, trainer.model, trainer.data.vocab, trainer.data.splits["train"], meta)
+        (path.parent / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"saved {path}", file=sys.stderr)
+    print(json.dumps(_json_safe(summary)))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    ckpt = checkpoint.load(args.out)
+    seed = args.seed if args.seed is not None else ckpt.meta.get("sample_seed", 2147483647 + 10)
+    if args.n < 0:
+        raise UsageError("-n must be 0 or more")
+    try:
+        samples = sample_names(ckpt.model, ckpt.vocab, args.n, seed, args.temperature)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    for s in samples:
+        print(s.name)
+    return 0
+
+
+def cmd_diagnose(args) -> int:
+    if args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    trainer, preset = make_trainer(args, steps=args.steps, stats_every=0)
+    if not layers_of(trainer.model):
+        raise UsageError(f"preset {preset.name} has no layers to diagnose; try mlp-bn, deep or wavenet")
+    run_with_progress(trainer, args.steps, snapshot_last=True)
+    snap = trainer.snapshot
+    report = {
+        "preset": preset.name, "steps": trainer.step, "diverged": trainer.diverged,
+        "activations": diagnostics.activation_table(snap).drop(columns=["label"]).to_dict("records"),
+        "gradients": diagnostics.gradient_table(snap).drop(columns=["label"]).to_dict("records"),
+        "parameters": diagnostics.parameter_table(snap)[
+            ["name", "shape", "grad_std", "grad_data_ratio", "update_data_log10"]].to_dict("records"),
+    }
+    if args.json:
+        print(json.dumps(_json_safe(report)))
+    else:
+        print_report(report)
+    return 0
+
+
+def print_report(report: dict) -> None:
+    print(f"{report['preset']} after {report['steps']} steps")
+    for row in report["activations"]:
+        sat = "" if math.isnan(row["saturated_pct"]) else f", saturated: {row['saturated_pct']:.2f}%"
+        print(f"layer {row['layer']:2d} ({row['kind']:>11}): mean {row['mean']:+.2f}, std {row['std']:.2f}{sat}")
+    for row in report["gradients"]:
+        print(f"layer {row['layer']:2d} ({row['kind']:>11}): grad mean {row['mean']:+f}, std {row['std']:e}")
+    for row in report["parameters"]:
+        print(f"{row['name']:>18} {row['shape']:>10} | grad std {row['grad_std']:e} | "
+              f"grad:data {row['grad_data_ratio']:e} | update:data log10 {row['update_data_log10']:+.2f}")
+
+
+# ---------------------------------------------------------------------------------- helpers
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self, total: int, width: int = 30) -> None:
+        self.total, self.width, self.last = max(total, 1), width, 0.0
+
+    def update(self, trainer: Trainer, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        done = min(trainer.step / self.total, 1.0)
+        bar = "#" * int(done * self.width)
+        row = trainer.loss_history.last()
+        loss = f"{row.item():.4f}" if row is not None else "-"
+        print(f"\r[{bar:<{self.width}}] {trainer.step}/{self.total} loss {loss} "
+              f"{trainer.steps_per_s:,.0f} steps/s", end="", file=sys.stderr, flush=True)
+
+    def close(self, trainer: Trainer) -> None:
+        self.update(trainer, force=True)
+        note = f"  diverged at step {trainer.diverged_at}" if trainer.diverged else ""
+        print(note, file=sys.stderr)
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, 1)
+
+
+def _json_safe(obj):
+    """NaN and inf are not JSON: write them as null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    return obj

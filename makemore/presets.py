@@ -1,0 +1,71 @@
+"""Every lecture's exact setup as a named preset: model config, training schedule, seeds, figures."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import DeepMLPConfig, MLPConfig, NeuralBigramConfig, NGramConfig, WaveNetConfig
+from .train import TrainConfig
+
+LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647) in parts 1-4
+SAMPLE_SEED = LECTURE_SEED + 10  # the lectures' sampling generator (parts 2-5)
+
+
+@dataclass(frozen=True)
+class LectureFigures:
+    """What the lecture printed, to show beside ours (None where it printed nothing)."""
+    params: int | None = None
+    first_loss: float | None = None
+    train: float | None = None
+    dev: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    part: str  # the lecture: "1".."5", or "makemore.py"
+    description: str
+    model: object  # a model config; vocab_size is filled in from the data
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = LECTURE_SEED  # seeds the generator for init and minibatches
+    sample_seed: int = SAMPLE_SEED
+    lecture: LectureFigures = LectureFigures()
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset("bigram", "1", "bigram counts with +1 smoothing, P = (N+1) row-normalized",
+           NGramConfig(smoothing=1.0), TrainConfig(steps=0), sample_seed=LECTURE_SEED,
+           lecture=LectureFigures(params=729, train=2.4544,
+                                  note="NLL over all 228,146 bigrams of names.txt (--split none)")),
+    Preset("bigram-nn", "1", "neural bigram: one-hot @ W (27x27), full-batch gradient descent, lr 50",
+           NeuralBigramConfig(regularization=0.01),
+           TrainConfig(steps=300, batch_size=None, lr=50.0, lr_decay_at=None, stats_every=0),
+           sample_seed=LECTURE_SEED,
+           lecture=LectureFigures(params=729, note="converges to about 2.48, just above the counts")),
+    Preset("mlp", "2", "MLP: emb 10, block 3, 200 tanh hidden units, unscaled init",
+           MLPConfig(), TrainConfig(),
+           lecture=LectureFigures(params=11897, train=2.1260, dev=2.1701)),
+    Preset("mlp-bn", "3", "MLP + BatchNorm: gain 5/3, W2*0.01, b2*0, no b1",
+           MLPConfig(w1_gain=5 / 3, b1_scale=None, w2_scale=0.01, b2_scale=0.0, batchnorm="std"),
+           TrainConfig(),
+           lecture=LectureFigures(params=12097, first_loss=3.3239, train=2.0674, dev=2.1057)),
+    Preset("deep", "3", "deep net: 5 x [Linear 100, BatchNorm1d, Tanh], output BatchNorm gamma*0.1",
+           DeepMLPConfig(), TrainConfig(lr_decay_at=150_000),
+           lecture=LectureFigures(params=47024, first_loss=3.2870)),
+    Preset("backprop", "4", "part 4's MLP trained with a hand-written backward pass",
+           MLPConfig(w1_gain=5 / 3, b1_scale=0.1, w2_scale=0.1, b2_scale=0.1, batchnorm="var",
+                     bn_init_noise=0.1, manual_backward=True),
+           TrainConfig(),
+           lecture=LectureFigures(params=12297, train=2.0705, dev=2.1099,
+                                  note="the lecture's BatchNorm init came from an unseeded RNG")),
+    Preset("wavenet", "5", "WaveNet-style hierarchy: block 8, emb 24, 3 levels of FlattenConsecutive(2)",
+           WaveNetConfig(), TrainConfig(lr_decay_at=150_000), seed=42,
+           lecture=LectureFigures(params=76579, first_loss=3.3167, train=1.769, dev=1.993)),
+]}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None

@@ -1,0 +1,30 @@
+"""Shared fixtures: the lectures' names.txt (skipped where absent) and small word lists."""
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTURE_NAMES = Path(os.environ.get("MAKEMORE_LECTURE_NAMES", ROOT.parent / "shared" / "data" / "names.txt"))
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def lecture_names_path() -> Path:
+    if not LECTURE_NAMES.is_file():
+        pytest.skip(f"the lectures' names.txt is not at {LECTURE_NAMES} (set MAKEMORE_LECTURE_NAMES to its path)")
+    return LECTURE_NAMES
+
+
+@pytest.fixture(scope="session")
+def lecture_data(lecture_names_path):
+    from makemore.data import load_data
+    return load_data(lecture_names_path)
+
+
+@pytest.fixture(scope="session")
+def default_data():
+    from makemore.data import load_data
+    return load_data()

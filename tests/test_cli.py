@@ -1,0 +1,80 @@
+"""python -m makemore: the scripted interface and its error messages."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "makemore", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def last_json(proc):
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_presets_table_lists_every_preset():
+    out = run("presets").stdout
+    for name, params in [("bigram", "729"), ("mlp", "11,897"), ("mlp-bn", "12,097"), ("deep", "47,024"),
+                         ("backprop", "12,297"), ("wavenet", "76,579")]:
+        assert any(line.split()[0] == name and params in line for line in out.splitlines()[1:])
+
+
+def test_train_sample_round_trip(tmp_path):
+    proc = run("train", "--preset", "mlp-bn", "--steps", "200", "--seed", "3", "--out", str(tmp_path))
+    summary = last_json(proc)
+    for key in ["preset", "params", "steps", "first_loss", "train_loss", "dev_loss", "test_loss", "seconds",
+                "steps_per_s", "diverged"]:
+        assert key in summary
+    assert summary["steps"] == 200 and summary["diverged"] is False and summary["params"] == 12097
+    assert summary["train_loss"] < summary["first_loss"]
+    assert "[" in proc.stderr  # the progress bar
+    names = run("sample", "--out", str(tmp_path), "-n", "7", "--seed", "5").stdout.split()
+    assert len(names) == 7
+    assert run("sample", "--out", str(tmp_path), "-n", "7", "--seed", "5").stdout.split() == names
+
+
+def test_diverging_run_reports_it_and_exits_zero():
+    summary = last_json(run("train", "--preset", "mlp", "--lr", "1000", "--steps", "300"))
+    assert summary["diverged"] is True and summary["steps"] < 300
+
+
+def test_lecture_bigram_nll_on_all_words(lecture_names_path):
+    summary = last_json(run("train", "--preset", "bigram", "--input", str(lecture_names_path), "--split", "none"))
+    assert round(summary["train_loss"], 4) == 2.4544 and summary["dev_loss"] is None
+
+
+def test_diagnose_json_has_the_lectures_tables():
+    report = last_json(run("diagnose", "--preset", "deep", "--steps", "20", "--json"))
+    tanh = [row for row in report["activations"] if row["kind"] == "Tanh"]
+    assert [row["layer"] for row in tanh] == [2, 5, 8, 11, 14]
+    assert {"layer", "kind", "mean", "std", "saturated_pct"} <= set(tanh[0])
+    assert {"layer", "kind", "mean", "std"} <= set(report["gradients"][0])
+    assert {"name", "shape", "grad_std", "grad_data_ratio", "update_data_log10"} <= set(report["parameters"][0])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--preset", "nope"], "unknown preset"),
+    (["train", "--preset", "mlp", "--input", "/no/such/file.txt"], "no such file"),
+    (["train", "--preset", "mlp", "--steps", "-5"], "--steps"),
+    (["sample", "--out", "/no/such/dir"], "no checkpoint"),
+])
+def test_bad_input_is_one_line_and_nonzero(args, message):
+    proc = run(*args, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_empty_input_file(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    proc = run("train", "--preset", "mlp", "--input", str(empty), check=False)
+    assert proc.returncode == 2 and "empty" in proc.stderr and "Traceback" not in proc.stderr

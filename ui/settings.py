@@ -1,0 +1,82 @@
+"""The shared sidebar every page shows: the word list, the seed and the device."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
+from makemore.presets import LECTURE_SEED
+from ui.state import persistent_widget, remembered
+
+UPLOAD_CHOICE = "Upload your own list…"
+DEFAULT_CHOICE = "US first names, 2017 (shipped)"
+
+
+@dataclass
+class Settings:
+    data: WordData
+    data_key: str  # changes whenever the word list changes (pages reset their runs then)
+    data_label: str
+    seed: int
+    device: str
+
+
+@st.cache_data(show_spinner="Reading the word list…", max_entries=16)
+def load_word_data(raw: bytes, name: str) -> WordData:
+    """Parse and split a word list (cached for all sessions by content; each gets a copy)."""
+    return WordData.from_words(parse_words(raw, name), split="lecture", name=name)
+
+
+def _default_source() -> tuple[str, bytes]:
+    return DEFAULT_WORDS_PATH.name, DEFAULT_WORDS_PATH.read_bytes()
+
+
+def shared_sidebar() -> Settings:
+    """Render the sidebar settings and return them; a bad upload is reported, never raised."""
+    sources: dict = remembered("shared_sources", dict)  # label -> (file name, bytes) of uploads
+    with st.sidebar:
+        st.header("Settings")
+        choices = [DEFAULT_CHOICE, *sources, UPLOAD_CHOICE]
+        if st.session_state.get("shared_dataset") not in choices:
+            st.session_state["shared_dataset"] = DEFAULT_CHOICE
+        choice = persistent_widget(
+            st.selectbox, "shared_dataset", DEFAULT_CHOICE, label="Word list", options=choices,
+            help="What the models learn to make more of. Every page uses this list; "
+                 "the lectures' numbers come from their own names.txt (upload it to reproduce them).")
+        if choice == UPLOAD_CHOICE:
+            choice = _upload(sources) or DEFAULT_CHOICE
+        name, raw = sources.get(choice) or _default_source()
+        seed = int(persistent_widget(
+            st.number_input, "shared_seed", LECTURE_SEED, label="Seed", min_value=0, max_value=2**53 - 1,
+            step=1, help="Seeds the generator that draws the initial weights and the minibatches. "
+                         f"{LECTURE_SEED} is the lectures' seed: with it the presets give their numbers."))
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        device = persistent_widget(
+            st.selectbox, "shared_device", "cpu", label="Device", options=devices,
+            help="Where the tensors live. These nets are tiny: the CPU is usually as fast as a GPU.")
+    data = load_word_data(raw, name)
+    return Settings(data, hashlib.sha1(raw).hexdigest()[:12], choice, seed, device)
+
+
+def _upload(sources: dict) -> str | None:
+    """A file uploader; on a good file, remember it as a new choice and select it."""
+    upload = st.file_uploader(
+        f"A UTF-8 text file, one item per line (up to {MAX_FILE_BYTES // 2**20} MB)", type=None,
+        key="shared_upload", help="Names, words, cities… any characters: the vocabulary follows the file.")
+    if upload is None:
+        st.caption("Until you upload a file, the shipped names are used.")
+        return None
+    raw = upload.getvalue()
+    try:
+        data = load_word_data(raw, upload.name)
+    except DataError as err:
+        st.error(f"Could not use {upload.name}: {err}")
+        return None
+    label = f"{upload.name} ({len(data.words):,} items)"
+    sources[label] = (upload.name, raw)
+    st.session_state["shared_dataset"] = label
+    st.success(f"Loaded {label}.")
+    return label
