@@ -61,6 +61,10 @@ class LanguageModel(nn.Module):
     def block_size(self) -> int:
         return self.config.block_size
 
+    def examples(self, data, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X, Y) of a split in the form this model trains on: context windows by default."""
+        return data.windows(split, self.block_size)
+
     def penalty(self) -> torch.Tensor | float:
         """A regularization term added to the training loss (0 unless the family has one)."""
         return 0.0

@@ -41,7 +41,7 @@ class Trainer:
                  generator: torch.Generator, device: str = "cpu") -> None:
         self.model, self.data, self.config, self.g = model.to(device), data, config, generator
         self.device = device
-        self.X, self.Y = (t.to(device) for t in data.windows("train", model.block_size))
+        self.X, self.Y = (t.to(device) for t in model.examples(data, "train"))
         if model.fits_by_counting:
             model.fit(self.X, self.Y)
         self.params = [p for p in model.parameters()]
@@ -173,7 +173,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, split: str) -> float:
         """Mean negative log likelihood of a whole split, in eval mode (BatchNorm's running stats)."""
-        return self.model.mean_nll(*self.data.windows(split, self.model.block_size))
+        return self.model.mean_nll(*self.model.examples(self.data, split))
 
     def record_eval(self, splits: tuple[str, ...] = ("dev",)) -> dict:
         """Evaluate and remember the result (the dev-loss points on the loss chart)."""
