@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from .layers import Nonlinearity
+from .layers import Embedding, FlattenConsecutive, Linear, Nonlinearity
 from .models import layers_of
 
 HISTOGRAM_BINS = 60
@@ -23,6 +23,7 @@ HISTOGRAM_BINS = 60
 class LayerRecord:
     index: int  # position in the model's layer list (the lecture's numbering)
     kind: str  # class name: Linear, BatchNorm1d, Tanh, ...
+    block: str  # "embedding", "hidden 1", ..., "output": what a chart colours it by
     out: torch.Tensor  # the layer's output for the batch, detached
     grad: torch.Tensor | None  # d loss / d out, when it was retained
     saturated: torch.Tensor | None  # nonlinearities: mask of near-flat units (|t| > 0.97 for tanh)
@@ -32,6 +33,7 @@ class LayerRecord:
 @dataclass
 class ParamRecord:
     name: str
+    block: str
     shape: tuple[int, ...]
     data: torch.Tensor
     grad: torch.Tensor | None
@@ -62,10 +64,44 @@ def update_ratios(params: list[torch.Tensor], updates: list[torch.Tensor]) -> to
     return ratios.log10()
 
 
+def layer_blocks(layers: list) -> list[str]:
+    """Group a layer list into blocks: each Linear starts "hidden k" (with the Flatten feeding it
+    and the BatchNorm and nonlinearity after it); the last Linear and what follows is "output"."""
+    linear_at = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
+    if not linear_at:
+        return [f"layer {i}" for i in range(len(layers))]
+    blocks, hidden = [], 0
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Embedding):
+            blocks.append("embedding")
+            continue
+        starts = isinstance(layer, Linear) and not (i and isinstance(layers[i - 1], FlattenConsecutive))
+        starts = starts or (isinstance(layer, FlattenConsecutive) and i + 1 in linear_at)
+        if starts:
+            hidden += 1
+        blocks.append("output" if i >= linear_at[-1] or (i + 1 == linear_at[-1] and starts) else f"hidden {hidden}")
+    return blocks
+
+
+def parameter_blocks(model) -> list[str]:
+    """The block of every parameter, in named_parameters() order (C is the embedding)."""
+    blocks = layer_blocks(layers_of(model))
+    result = []
+    for name, _ in model.named_parameters():
+        parts = name.split(".")
+        if parts[0] == "layers" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(blocks):
+            result.append(blocks[int(parts[1])])
+        else:
+            result.append("embedding" if name == "C" else parts[0])
+    return result
+
+
 def capture(model, step: int, lr: float, update_log10: torch.Tensor) -> Snapshot:
     """Copy the current batch's layer outputs and gradients and the parameters' gradients."""
     records = []
-    for index, layer in enumerate(layers_of(model)):
+    layers = layers_of(model)
+    blocks = layer_blocks(layers)
+    for index, layer in enumerate(layers):
         out = getattr(layer, "out", None)
         if out is None:
             continue
@@ -73,14 +109,14 @@ def capture(model, step: int, lr: float, update_log10: torch.Tensor) -> Snapshot
         grad = out.grad.detach().clone() if out.requires_grad and out.grad is not None else None
         is_nl = isinstance(layer, Nonlinearity)
         records.append(LayerRecord(
-            index, type(layer).__name__, out_d, grad,
+            index, type(layer).__name__, blocks[index], out_d, grad,
             layer.saturated(out_d) if is_nl else None,
             layer.dead(out_d) if is_nl else None,
         ))
     params = [
-        ParamRecord(name, tuple(p.shape), p.detach().clone(),
+        ParamRecord(name, block, tuple(p.shape), p.detach().clone(),
                     p.grad.detach().clone() if p.grad is not None else None)
-        for name, p in model.named_parameters()
+        for (name, p), block in zip(model.named_parameters(), parameter_blocks(model))
     ]
     return Snapshot(step, lr, records, params, update_log10.detach().cpu())
 
@@ -109,11 +145,11 @@ def activation_table(snapshot: Snapshot, kinds: tuple[str, ...] | None = None) -
         if kinds and rec.kind not in kinds:
             continue
         rows.append({
-            "layer": rec.index, "kind": rec.kind, "label": layer_label(rec.index, rec.kind),
+            "layer": rec.index, "kind": rec.kind, "label": layer_label(rec.index, rec.kind), "block": rec.block,
             "mean": rec.out.mean().item(), "std": rec.out.std().item(),
             "saturated_pct": rec.saturated.float().mean().item() * 100 if rec.saturated is not None else math.nan,
         })
-    return pd.DataFrame(rows, columns=["layer", "kind", "label", "mean", "std", "saturated_pct"])
+    return pd.DataFrame(rows, columns=["layer", "kind", "label", "block", "mean", "std", "saturated_pct"])
 
 
 def gradient_table(snapshot: Snapshot, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -123,8 +159,8 @@ def gradient_table(snapshot: Snapshot, kinds: tuple[str, ...] | None = None) -> 
         if rec.grad is None or (kinds and rec.kind not in kinds):
             continue
         rows.append({"layer": rec.index, "kind": rec.kind, "label": layer_label(rec.index, rec.kind),
-                     "mean": rec.grad.mean().item(), "std": rec.grad.std().item()})
-    return pd.DataFrame(rows, columns=["layer", "kind", "label", "mean", "std"])
+                     "block": rec.block, "mean": rec.grad.mean().item(), "std": rec.grad.std().item()})
+    return pd.DataFrame(rows, columns=["layer", "kind", "label", "block", "mean", "std"])
 
 
 def parameter_table(snapshot: Snapshot) -> pd.DataFrame:
@@ -133,14 +169,14 @@ def parameter_table(snapshot: Snapshot) -> pd.DataFrame:
     for rec, ud in zip(snapshot.params, snapshot.update_log10.tolist()):
         grad = rec.grad
         rows.append({
-            "name": rec.name, "shape": str(rec.shape), "ndim": len(rec.shape),
+            "name": rec.name, "block": rec.block, "shape": str(rec.shape), "ndim": len(rec.shape),
             "grad_mean": grad.mean().item() if grad is not None else math.nan,
             "grad_std": grad.std().item() if grad is not None else math.nan,
             "data_std": rec.data.std().item() if rec.data.numel() > 1 else math.nan,
             "grad_data_ratio": (grad.std() / rec.data.std()).item() if grad is not None and rec.data.numel() > 1 else math.nan,
             "update_data_log10": ud,
         })
-    return pd.DataFrame(rows, columns=["name", "shape", "ndim", "grad_mean", "grad_std", "data_std",
+    return pd.DataFrame(rows, columns=["name", "block", "shape", "ndim", "grad_mean", "grad_std", "data_std",
                                        "grad_data_ratio", "update_data_log10"])
 
 
@@ -162,9 +198,9 @@ def histogram(t: torch.Tensor, bins: int = HISTOGRAM_BINS, lo: float | None = No
     return centers, counts / (counts.sum() * width)
 
 
-def _histogram_frame(items: list[tuple[str, int, torch.Tensor]], bins: int, symmetric: bool) -> pd.DataFrame:
+def _histogram_frame(items: list[tuple[str, str, int, torch.Tensor]], bins: int, symmetric: bool) -> pd.DataFrame:
     frames = []
-    for label, index, t in items:
+    for label, block, index, t in items:
         finite = t[torch.isfinite(t)]
         if finite.numel() == 0:
             continue
@@ -174,28 +210,29 @@ def _histogram_frame(items: list[tuple[str, int, torch.Tensor]], bins: int, symm
         else:
             lo, hi = finite.min().item(), finite.max().item()
         centers, density = histogram(finite, bins, lo, hi)
-        frames.append(pd.DataFrame({"label": label, "layer": index, "x": centers.numpy(), "density": density.numpy()}))
+        frames.append(pd.DataFrame({"label": label, "block": block, "layer": index, "x": centers.numpy(),
+                                    "density": density.numpy()}))
     if not frames:
-        return pd.DataFrame(columns=["label", "layer", "x", "density"])
+        return pd.DataFrame(columns=["label", "block", "layer", "x", "density"])
     return pd.concat(frames, ignore_index=True)
 
 
 def activation_histograms(snapshot: Snapshot, kinds: tuple[str, ...], bins: int = HISTOGRAM_BINS) -> pd.DataFrame:
     """Long-form histograms of hidden layer outputs of the given kinds: label, layer, x, density."""
-    items = [(layer_label(r.index, r.kind), r.index, r.out) for r in _hidden(snapshot) if r.kind in kinds]
+    items = [(layer_label(r.index, r.kind), r.block, r.index, r.out) for r in _hidden(snapshot) if r.kind in kinds]
     return _histogram_frame(items, bins, symmetric=False)
 
 
 def gradient_histograms(snapshot: Snapshot, kinds: tuple[str, ...], bins: int = HISTOGRAM_BINS) -> pd.DataFrame:
     """Long-form histograms of d loss / d out for hidden layers of the given kinds."""
-    items = [(layer_label(r.index, r.kind), r.index, r.grad) for r in _hidden(snapshot)
+    items = [(layer_label(r.index, r.kind), r.block, r.index, r.grad) for r in _hidden(snapshot)
              if r.kind in kinds and r.grad is not None]
     return _histogram_frame(items, bins, symmetric=True)
 
 
 def weight_gradient_histograms(snapshot: Snapshot, bins: int = HISTOGRAM_BINS) -> pd.DataFrame:
     """Long-form histograms of the gradients of every 2-D parameter (the weight matrices)."""
-    items = [(f"{p.name} {p.shape}", i, p.grad) for i, p in enumerate(snapshot.params)
+    items = [(f"{p.name} {p.shape}", p.block, i, p.grad) for i, p in enumerate(snapshot.params)
              if len(p.shape) == 2 and p.grad is not None]
     return _histogram_frame(items, bins, symmetric=True)
 
@@ -219,12 +256,14 @@ def dead_neurons(snapshot: Snapshot, layer_index: int) -> int:
     return int(mask.all(0).sum())
 
 
-def update_ratio_frame(steps: torch.Tensor, values: torch.Tensor, names: list[str]) -> pd.DataFrame:
-    """Long-form update:data history: step, name, log10 ratio (non-finite rows dropped)."""
+def update_ratio_frame(steps: torch.Tensor, values: torch.Tensor, names: list[str],
+                       blocks: list[str]) -> pd.DataFrame:
+    """Long-form update:data history: step, name, block, log10 ratio (non-finite rows dropped)."""
     n_steps, n_params = values.shape if values.ndim == 2 else (0, len(names))
     frame = pd.DataFrame({
         "step": steps.repeat_interleave(n_params).numpy() if n_steps else [],
         "name": names * n_steps,
+        "block": blocks * n_steps,
         "log10_ratio": values.flatten().numpy() if n_steps else [],
     })
     return frame[pd.notna(frame["log10_ratio"]) & ~frame["log10_ratio"].isin([float("inf"), float("-inf")])]

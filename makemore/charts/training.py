@@ -1,0 +1,130 @@
+"""Charts of a training run (part 3): loss, histograms, the saturation image, update:data."""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from .core import HEIGHT, block_color_encoding, downsample, empty_chart
+
+PINNED_COLOR = "#9e9e9e"
+
+
+def smoothed(frame: pd.DataFrame, column: str, points: int = 40) -> pd.Series:
+    """A trailing moving average over about len/points rows (at least 1)."""
+    window = max(1, len(frame) // points)
+    return frame[column].rolling(window, min_periods=1).mean()
+
+
+def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, reference: float | None = None,
+               lr_changes: pd.DataFrame | None = None, pinned: pd.DataFrame | None = None,
+               log_scale: bool = True, height: int = HEIGHT) -> alt.Chart:
+    """Training loss per step (faint) and smoothed, dev-loss points, the uniform-guess line,
+    learning-rate changes as vertical rules, and pinned runs as grey overlays.
+
+    losses: step, loss. evals: step, loss (dev). lr_changes: step, lr. pinned: run, step, loss.
+    """
+    losses = losses[losses["loss"].map(math.isfinite)]
+    if losses.empty:
+        return empty_chart("Press Train or Step to see the loss", height)
+    losses = downsample(losses.assign(smoothed=smoothed(losses, "loss")))
+    y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    y = alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss", scale=y_scale)
+    x = alt.X("step:Q", title="training step")
+    base = alt.Chart(losses).encode(x=x)
+    layers = [
+        base.mark_line(opacity=0.25, strokeWidth=1, color="#1f77b4").encode(
+            y=y, tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")]),
+        base.mark_line(strokeWidth=2.5, color="#1f77b4").encode(
+            y=alt.Y("smoothed:Q", scale=y_scale, title=y.title),
+            tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="smoothed loss", format=".4f")]),
+    ]
+    if pinned is not None and not pinned.empty:
+        pinned = downsample(pinned.assign(smoothed=pinned.groupby("run")["loss"].transform(
+            lambda s: s.rolling(max(1, len(s) // 40), min_periods=1).mean())), by="run")
+        layers.insert(0, alt.Chart(pinned).mark_line(strokeWidth=2, strokeDash=[5, 3], opacity=0.8).encode(
+            x=x, y=alt.Y("smoothed:Q", scale=y_scale, title=y.title), detail="run:N",
+            color=alt.value(PINNED_COLOR), tooltip=["run:N", alt.Tooltip("smoothed:Q", format=".4f")]))
+    if evals is not None and not evals.empty:
+        layers.append(alt.Chart(evals).mark_point(filled=True, size=60, color="#ff7f0e").encode(
+            x=x, y=alt.Y("loss:Q", scale=y_scale),
+            tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
+    if reference is not None:
+        ref = pd.DataFrame({"loss": [reference], "label": [f"uniform guess {reference:.2f}"]})
+        layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
+        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
+            y="loss:Q", x=alt.value(0), text="label:N"))
+    if lr_changes is not None and not lr_changes.empty:
+        marks = lr_changes.assign(label=lr_changes["lr"].map(lambda lr: f"lr → {lr:.3g}"))
+        layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x="step:Q"))
+        layers.append(alt.Chart(marks).mark_text(align="left", dx=3, y=8, color="#9467bd").encode(
+            x="step:Q", text="label:N"))
+    return alt.layer(*layers).properties(height=height)
+
+
+def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legend_title: str = "layer") -> alt.Chart:
+    """Histogram curves (density against value), one line per layer, coloured by its block.
+
+    frame: label, block, x, density (as the diagnostics histogram builders return).
+    """
+    if frame.empty:
+        return empty_chart("No statistics yet: take a step", height)
+    return alt.Chart(frame).mark_line(strokeWidth=2).encode(
+        x=alt.X("x:Q", title=x_title),
+        y=alt.Y("density:Q", title="density"),
+        color=block_color_encoding(frame["block"], legend_title),
+        detail="label:N",
+        tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("x:Q", format=".3g"),
+                 alt.Tooltip("density:Q", format=".3g")],
+    ).properties(height=height)
+
+
+def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
+    """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated."""
+    if frame.empty:
+        return empty_chart("No statistics yet: take a step", height)
+    return alt.Chart(frame).mark_rect().encode(
+        x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False)),
+        color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
+                        legend=alt.Legend(title="saturated", labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
+        tooltip=["example:O", "neuron:O", "dead:N"],
+    ).properties(height=height)
+
+
+def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, guide: float = -3.0,
+                       height: int = HEIGHT) -> alt.Chart:
+    """log10(update std / data std) over steps, one line per weight matrix, with the -3 guide line.
+
+    frame: step, name, block, log10_ratio. pinned: run, step, name, log10_ratio.
+    """
+    if frame.empty:
+        return empty_chart("No update:data ratios yet: train a few steps", height)
+    frame = downsample(frame, by="name")
+    x = alt.X("step:Q", title="training step")
+    y = alt.Y("log10_ratio:Q", title="log10(update std / data std)")
+    layers = []
+    if pinned is not None and not pinned.empty:
+        layers.append(alt.Chart(downsample(pinned, by=["run", "name"])).mark_line(
+            strokeDash=[5, 3], opacity=0.6, color=PINNED_COLOR).encode(
+            x=x, y=y, detail="key:N", tooltip=["run:N", "name:N"]).transform_calculate(
+            key="datum.run + ' ' + datum.name"))
+    layers.append(alt.Chart(frame).mark_line(strokeWidth=1.8).encode(
+        x=x, y=y, color=block_color_encoding(frame["block"]), detail="name:N",
+        tooltip=["name:N", alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")]))
+    rule = pd.DataFrame({"y": [guide], "label": ["1e-3: a healthy pace"]})
+    layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[6, 4]).encode(y="y:Q"))
+    layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-7).encode(y="y:Q", x=alt.value(0), text="label:N"))
+    return alt.layer(*layers).properties(height=height)
+
+
+def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt.Chart:
+    """A per-layer statistic over steps (e.g. saturation %): step, label, block, value."""
+    if frame.empty:
+        return empty_chart("Nothing recorded yet", height)
+    return alt.Chart(downsample(frame, by="label")).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title=y_title),
+        color=block_color_encoding(frame["block"]), detail="label:N",
+        tooltip=["label:N", "step:Q", alt.Tooltip("value:Q", format=".3g")],
+    ).properties(height=height)

@@ -1,0 +1,210 @@
+"""Live training on a page: a run in st.session_state advanced in short, time-boxed chunks.
+
+The page builds a model config and a train config from its widgets and calls `live_run`; what
+defines the network (architecture, init, seed, data) rebuilds it, with a notice saying so, while
+the learning rate, batch size and statistics cadence change in place. `live_area` draws the
+charts inside an `st.fragment(run_every=...)` that trains a chunk before each redraw; pausing
+renders it with run_every=None. Nothing trains in a module global or a thread.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import streamlit as st
+
+from makemore.models import config_to_dict
+from makemore.train import Trainer, TrainConfig, build_trainer
+from ui import runs
+from ui.settings import Settings
+
+TICK_SECONDS = 0.5  # how often the live area redraws while training
+TRAIN_BUDGET = 0.3  # seconds of training per redraw (the rest is drawing)
+EVAL_EVERY = 1000  # steps between dev-loss points
+
+
+@dataclass
+class LiveRun:
+    trainer: Trainer
+    identity: dict  # what built the network: config, seed, data; a change means a new network
+    run_id: str
+    label: str
+    page: str
+    data_label: str
+    seed: int
+    sample_seed: int
+    running: bool = False
+    notice: str = ""
+    last_eval_step: int = -1
+    rate: float = float("nan")  # steps/s over the last tick
+    pinned: list = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        t = self.trainer
+        if t.diverged:
+            return f"diverged at step {t.diverged_at:,}"
+        if t.step >= t.config.steps:
+            return "finished"
+        return "training" if self.running else ("paused" if t.step else "ready")
+
+
+def identity_of(model_config, settings: Settings) -> dict:
+    return {**config_to_dict(model_config), "seed": settings.seed, "data": settings.data_key,
+            "device": settings.device}
+
+
+def describe_change(old: dict, new: dict) -> str:
+    """'depth 5 → 3, BatchNorm on → off': what differs between two identities, for the notice."""
+    names = {"n_layers": "depth", "n_hidden": "width", "batchnorm": "BatchNorm", "gain": "gain",
+             "output_scale": "output scale", "nonlinearity": "nonlinearity", "seed": "seed",
+             "data": "word list", "scale_by_fan_in": "1/√fan_in scaling", "device": "device"}
+    parts = []
+    for key in new:
+        if old.get(key) != new[key] and key != "family":
+            before, after = old.get(key), new[key]
+            if key == "data":
+                parts.append("word list changed")
+            elif isinstance(after, bool):
+                parts.append(f"{names.get(key, key)} {'on' if before else 'off'} → {'on' if after else 'off'}")
+            else:
+                parts.append(f"{names.get(key, key)} {_fmt(before)} → {_fmt(after)}")
+    return ", ".join(parts)
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def live_run(state_key: str, model_config, train_config: TrainConfig, settings: Settings, label: str,
+             page: str, sample_seed: int) -> LiveRun:
+    """This page's run: built on first use, rebuilt (with a notice) when the network's definition
+    changes, otherwise updated in place (learning rate, batch size, statistics cadence)."""
+    identity = identity_of(model_config, settings)
+    run: LiveRun | None = st.session_state.get(state_key)
+    if run is None or run.identity != identity:
+        notice = ""
+        if run is not None:
+            archive(run)
+            change = describe_change(run.identity, identity)
+            notice = f"{change}: a new network was initialized." if change else ""
+        trainer = build_trainer(model_config, train_config, settings.data, settings.seed, settings.device)
+        run = LiveRun(trainer, identity, runs.new_run_id(), label, page, settings.data_label, settings.seed,
+                      sample_seed, notice=notice, pinned=run.pinned if run is not None else [])
+        st.session_state[state_key] = run
+    else:
+        apply_live_settings(run.trainer, train_config)
+    return run
+
+
+def apply_live_settings(trainer: Trainer, config: TrainConfig) -> None:
+    """What may change while a run trains: lr (recorded on the chart), batch size, cadence, length."""
+    trainer.set_lr(config.lr)
+    trainer.config = replace(trainer.config, batch_size=config.batch_size, stats_every=config.stats_every,
+                             steps=config.steps)
+
+
+def reset(state_key: str) -> None:
+    """Start the same configuration again from a fresh initialization."""
+    run: LiveRun = st.session_state[state_key]
+    archive(run)
+    t = run.trainer
+    trainer = build_trainer(t.model.config, replace(t.config, lr=t.base_lr), t.data, run.seed, t.device)
+    st.session_state[state_key] = replace(run, trainer=trainer, run_id=runs.new_run_id(), running=False,
+                                          notice="", last_eval_step=-1, rate=float("nan"))
+
+
+def archive(run: LiveRun) -> None:
+    """Keep a run that trained in the session's registry (for Generate and Compare)."""
+    if run.trainer.step > 0:
+        runs.record(run.trainer, run.run_id, run.label, run.page, run.data_label, run.seed, run.sample_seed)
+
+
+def tick(run: LiveRun, budget: float = TRAIN_BUDGET, max_steps: int | None = None) -> int:
+    """Train for about `budget` seconds (or max_steps), evaluating dev every EVAL_EVERY steps.
+
+    This is the live area's chunk function; it stops the run when it finishes or diverges.
+    """
+    trainer = run.trainer
+    start, done, chunk = time.perf_counter(), 0, 10
+    while not trainer.done and (max_steps is None or done < max_steps):
+        t0 = time.perf_counter()
+        n = trainer.advance(chunk if max_steps is None else min(chunk, max_steps - done))
+        done += n
+        elapsed = time.perf_counter() - start
+        if n == 0 or elapsed >= budget:
+            break
+        per_step = (time.perf_counter() - t0) / max(n, 1)
+        chunk = int(max(1, min(2000, (budget - elapsed) / per_step)))
+    spent = time.perf_counter() - start
+    if done:
+        run.rate = done / spent if spent > 0 else float("nan")
+    if trainer.step - max(run.last_eval_step, 0) >= EVAL_EVERY or (trainer.done and run.last_eval_step != trainer.step):
+        if not trainer.diverged and "dev" in trainer.data.splits:
+            trainer.record_eval(("dev",))
+            run.last_eval_step = trainer.step
+    if trainer.done and run.running:
+        run.running = False
+        archive(run)
+    return done
+
+
+def step_now(run: LiveRun, n: int) -> None:
+    """The Step buttons: n steps right away (with a spinner for long ones)."""
+    with st.spinner(f"Training {n:,} steps…"):
+        tick(run, budget=float("inf"), max_steps=n)
+    archive(run)
+
+
+def live_area(state_key: str, draw: Callable[[LiveRun], None]) -> None:
+    """Draw the run; while it trains, retrain a chunk and redraw every TICK_SECONDS."""
+    run: LiveRun = st.session_state[state_key]
+
+    @st.fragment(run_every=TICK_SECONDS if run.running else None)
+    def area() -> None:
+        current: LiveRun = st.session_state[state_key]
+        if current.running:
+            tick(current)
+            if not current.running:  # finished or diverged: a full rerun updates the buttons
+                st.rerun()
+        draw(current)
+
+    area()
+
+
+def control_buttons(state_key: str, prefix: str) -> None:
+    """Train / Pause, Step 1 / 100 / 1000 and Reset."""
+    run: LiveRun = st.session_state[state_key]
+    cols = st.columns([1.3, 1, 1, 1, 1, 3])
+    if run.running:
+        if cols[0].button("⏸ Pause", key=f"{prefix}_pause", type="primary", use_container_width=True):
+            run.running = False
+            archive(run)
+            st.rerun()
+    elif cols[0].button("▶ Train", key=f"{prefix}_train", type="primary", use_container_width=True,
+                        disabled=run.trainer.done, help="Train continuously; charts update as it learns."):
+        run.running, run.notice = True, ""
+        st.rerun()
+    for col, n in zip(cols[1:4], (1, 100, 1000)):
+        if col.button(f"Step {n:,}", key=f"{prefix}_step{n}", use_container_width=True, disabled=run.trainer.done,
+                      help=f"Train exactly {n:,} step{'s' if n > 1 else ''} and stop."):
+            run.running = False
+            step_now(run, n)
+    if cols[4].button("↺ Reset", key=f"{prefix}_reset", use_container_width=True,
+                      help="A fresh initialization with the same settings (the old run is kept for Compare)."):
+        reset(state_key)
+        st.rerun()
+
+
+def status_line(run: LiveRun) -> None:
+    """Step, steps/s, learning rate and status, plus the divergence message with a hint."""
+    t = run.trainer
+    rate = f"{run.rate:,.0f} steps/s" if run.rate == run.rate else "–"
+    last = t.loss_history.last()
+    loss = f"{last.item():.4f}" if last is not None else "–"
+    st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*")
+    if t.diverged:
+        st.error(f"Diverged at step {t.diverged_at:,}: {t.diverged_reason}. The charts show the last healthy "
+                 "statistics. Lower the learning rate (try lr = 10^-1), turn BatchNorm on or lower the gain, "
+                 "then press Reset.", icon="💥")
