@@ -178,20 +178,21 @@ def control_buttons(state_key: str, prefix: str) -> None:
     run: LiveRun = st.session_state[state_key]
     cols = st.columns([1.3, 1, 1, 1, 1, 3])
     if run.running:
-        if cols[0].button("⏸ Pause", key=f"{prefix}_pause", type="primary", use_container_width=True):
+        if cols[0].button("Pause", key=f"{prefix}_pause", type="primary", icon=":material/pause:",
+                                  width="stretch"):
             run.running = False
             archive(run)
             st.rerun()
-    elif cols[0].button("▶ Train", key=f"{prefix}_train", type="primary", use_container_width=True,
+    elif cols[0].button("Train", key=f"{prefix}_train", type="primary", icon=":material/play_arrow:", width="stretch",
                         disabled=run.trainer.done, help="Train continuously; charts update as it learns."):
         run.running, run.notice = True, ""
         st.rerun()
     for col, n in zip(cols[1:4], (1, 100, 1000)):
-        if col.button(f"Step {n:,}", key=f"{prefix}_step{n}", use_container_width=True, disabled=run.trainer.done,
+        if col.button(f"Step {n:,}", key=f"{prefix}_step{n}", width="stretch", disabled=run.trainer.done,
                       help=f"Train exactly {n:,} step{'s' if n > 1 else ''} and stop."):
             run.running = False
             step_now(run, n)
-    if cols[4].button("↺ Reset", key=f"{prefix}_reset", use_container_width=True,
+    if cols[4].button("Reset", key=f"{prefix}_reset", icon=":material/restart_alt:", width="stretch",
                       help="A fresh initialization with the same settings (the old run is kept for Compare)."):
         reset(state_key)
         st.rerun()
@@ -207,4 +208,4 @@ def status_line(run: LiveRun) -> None:
     if t.diverged:
         st.error(f"Diverged at step {t.diverged_at:,}: {t.diverged_reason}. The charts show the last healthy "
                  "statistics. Lower the learning rate (try lr = 10^-1), turn BatchNorm on or lower the gain, "
-                 "then press Reset.", icon="💥")
+                 "then press Reset.", icon=":material/error:")

@@ -9,6 +9,7 @@ import torch
 
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
+from ui.navigation import sidebar_navigation
 from ui.state import persistent_widget, remembered
 
 UPLOAD_CHOICE = "Upload your own list…"
@@ -37,6 +38,7 @@ def _default_source() -> tuple[str, bytes]:
 def shared_sidebar() -> Settings:
     """Render the sidebar settings and return them; a bad upload is reported, never raised."""
     sources: dict = remembered("shared_sources", dict)  # label -> (file name, bytes) of uploads
+    sidebar_navigation()
     with st.sidebar:
         st.header("Settings")
         choices = [DEFAULT_CHOICE, *sources, UPLOAD_CHOICE]

@@ -30,21 +30,22 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
         return empty_chart("Press Train or Step to see the loss", height)
     losses = downsample(losses.assign(smoothed=smoothed(losses, "loss")))
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
-    y = alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss", scale=y_scale)
+    y_title = "loss (log scale)" if log_scale else "loss"
+    y = alt.Y("loss:Q", title=y_title, scale=y_scale)
     x = alt.X("step:Q", title="training step")
     base = alt.Chart(losses).encode(x=x)
     layers = [
         base.mark_line(opacity=0.25, strokeWidth=1, color="#1f77b4").encode(
             y=y, tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")]),
         base.mark_line(strokeWidth=2.5, color="#1f77b4").encode(
-            y=alt.Y("smoothed:Q", scale=y_scale, title=y.title),
+            y=alt.Y("smoothed:Q", scale=y_scale, title=y_title),
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="smoothed loss", format=".4f")]),
     ]
     if pinned is not None and not pinned.empty:
         pinned = downsample(pinned.assign(smoothed=pinned.groupby("run")["loss"].transform(
             lambda s: s.rolling(max(1, len(s) // 40), min_periods=1).mean())), by="run")
         layers.insert(0, alt.Chart(pinned).mark_line(strokeWidth=2, strokeDash=[5, 3], opacity=0.8).encode(
-            x=x, y=alt.Y("smoothed:Q", scale=y_scale, title=y.title), detail="run:N",
+            x=x, y=alt.Y("smoothed:Q", scale=y_scale, title=y_title), detail="run:N",
             color=alt.value(PINNED_COLOR), tooltip=["run:N", alt.Tooltip("smoothed:Q", format=".4f")]))
     if evals is not None and not evals.empty:
         layers.append(alt.Chart(evals).mark_point(filled=True, size=60, color="#ff7f0e").encode(
@@ -84,12 +85,13 @@ def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
     """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated."""
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    return alt.Chart(frame).mark_rect().encode(
-        x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False)),
+    return alt.Chart(frame).mark_rect(strokeWidth=0).encode(
+        x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False, grid=False)),
+        y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False, grid=False)),
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
-                        legend=alt.Legend(title="saturated", labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
-        tooltip=["example:O", "neuron:O", "dead:N"],
+                        legend=alt.Legend(title="|h| > 0.99", symbolStrokeColor="#888888", symbolStrokeWidth=1,
+                                          labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
+        tooltip=["example:O", "neuron:O", alt.Tooltip("dead:N", title="saturated")],
     ).properties(height=height)
 
 

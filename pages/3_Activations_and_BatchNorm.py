@@ -1,0 +1,44 @@
+"""Lecture 3: initialization, activations, gradients and BatchNorm, trained live."""
+import streamlit as st
+
+from makemore.models import DeepMLPConfig
+from makemore.presets import SAMPLE_SEED
+from makemore.train import TrainConfig
+from ui import diagnostics_panel as panel
+from ui.controls import deep_net_controls
+from ui.live import control_buttons, live_area, live_run
+from ui.settings import shared_sidebar
+
+P = "diag"  # widget-key prefix of this page
+STATE = "diag_run"
+
+st.set_page_config(page_title="Activations & BatchNorm", layout="wide")
+settings = shared_sidebar()
+st.title("Activations, gradients and BatchNorm")
+st.write("Lecture 3 made live: a deep MLP at its initialization. Change the init, the learning rate or "
+         "BatchNorm and watch the loss, the tanh saturation and the gradients answer as it trains.")
+
+controls = deep_net_controls(P)
+config = DeepMLPConfig(
+    block_size=3, n_embd=10, n_hidden=controls.width, n_layers=controls.depth, batchnorm=controls.batchnorm,
+    nonlinearity=controls.nonlinearity, gain=controls.gain, output_scale=controls.output_scale,
+    scale_by_fan_in=controls.scale_by_fan_in)
+train = TrainConfig(steps=200_000, batch_size=controls.batch_size, lr=10 ** controls.lr_exponent,
+                    lr_decay_at=None, stats_every=controls.stats_every)
+run = live_run(STATE, config, train, settings, label=controls.label, page="Activations & BatchNorm",
+               sample_seed=SAMPLE_SEED)
+if run.notice:
+    st.info(run.notice, icon=":material/autorenew:")
+
+control_buttons(STATE, P)
+pin_col, clear_col, _ = st.columns([1.3, 1.3, 5])
+if pin_col.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:", disabled=run.trainer.step == 0,
+                  help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
+                       "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
+    panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
+if run.pinned and clear_col.button("Clear pins", key=f"{P}_unpin"):
+    run.pinned = []
+if run.pinned:
+    st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
+
+live_area(STATE, lambda current: panel.draw(current, P))

@@ -1,0 +1,36 @@
+"""Reading what an AppTest run drew: Vega-Lite charts with their data, and page lookups."""
+import json
+
+from streamlit import dataframe_util
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+def open_page(relative_path: str, **state) -> AppTest:
+    """An AppTest of a page with session state preset (e.g. a word list), after its first run."""
+    at = AppTest.from_file(str(ROOT / relative_path), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    """Every Vega-Lite chart on the page: {"spec": dict, "data": [DataFrame, ...]}."""
+    result = []
+    for element in at.get("vega_lite_chart"):
+        proto = element.proto
+        frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+        result.append({"spec": json.loads(proto.spec), "data": frames})
+    return result
+
+
+def chart_with_columns(at: AppTest, *columns: str) -> list[dict]:
+    """The charts with a dataset holding all the given columns."""
+    return [c for c in charts(at) if any(set(columns) <= set(f.columns) for f in c["data"])]
+
+
+def with_word_list(path) -> dict:
+    """Session state that selects a word list file in the shared sidebar, as an upload would."""
+    label = f"{path.name} (test)"
+    return {"shared_sources": {label: (path.name, path.read_bytes())}, "shared_dataset": label}

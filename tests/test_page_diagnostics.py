@@ -1,0 +1,159 @@
+"""The live diagnostics page (lecture 3), rendered with AppTest."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.apptest_helpers import chart_with_columns, charts, open_page, with_word_list
+from tests.conftest import ROOT
+
+PAGE = "pages/3_Activations_and_BatchNorm.py"
+
+
+def trainer_of(at):
+    return at.session_state["diag_run"].trainer
+
+
+def step(at, n):
+    return at.button(key=f"diag_step{n}").click().run()
+
+
+def activation_rows(at):
+    """The activation table as shown: layer label -> (mean, std, saturated %)."""
+    table = at.dataframe[0].value
+    return {row["layer"]: (row["mean"], row["std"], row["saturated %"]) for _, row in table.iterrows()}
+
+
+def test_page_opens_at_initialization():
+    at = open_page(PAGE)
+    assert not at.exception
+    trainer = trainer_of(at)
+    assert trainer.step == 0 and trainer.model.config.n_layers == 5 and trainer.model.config.batchnorm
+    assert any("Take a step" in i.value for i in at.info)
+
+
+def test_steps_draw_every_chart_and_table():
+    at = step(open_page(PAGE), 100)
+    assert not at.exception
+    assert trainer_of(at).step == 100
+    assert "**Step 100**" in at.markdown[1].value
+    drawn = charts(at)
+    assert len(drawn) >= 8  # loss, activations, saturation, pre-activations (+ before BN), grads, weight grads, ud
+    loss = chart_with_columns(at, "step", "loss", "smoothed")[0]["data"]
+    assert any(len(frame) == 100 for frame in loss)
+    sat = chart_with_columns(at, "example", "neuron", "dead")[0]["data"][0]
+    assert sat["example"].nunique() == 32 and sat["neuron"].nunique() == 100
+    ud = chart_with_columns(at, "step", "name", "log10_ratio")[0]["data"]
+    assert any(frame["name"].nunique() == 7 for frame in ud)  # C and the six weight matrices
+    assert len(at.dataframe) == 3 and len(activation_rows(at)) == 5
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("diag_depth", 3, "depth 5 → 3"),
+    ("diag_width", 50, "width 100 → 50"),
+    ("diag_batchnorm", False, "BatchNorm on → off"),
+    ("diag_nonlinearity", "relu", "nonlinearity tanh → relu"),
+    ("diag_gain", 2.0, "gain 1 → 2"),
+    ("diag_output_scale", 0.01, "output scale 0.1 → 0.01"),
+])
+def test_changing_the_network_resets_it_and_says_so(key, value, expected):
+    at = step(open_page(PAGE), 1)
+    widget = next(w for w in [*at.slider, *at.select_slider, *at.toggle, *at.selectbox] if w.key == f"{key}__w")
+    widget.set_value(value).run()
+    assert not at.exception
+    assert trainer_of(at).step == 0
+    assert any(expected in i.value and "new network" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_learning_rate_changes_in_place_and_is_marked():
+    at = step(open_page(PAGE), 100)
+    next(w for w in at.slider if w.key == "diag_lr_exponent__w").set_value(-2.0).run()
+    at = step(at, 100)
+    trainer = trainer_of(at)
+    assert trainer.step == 200 and trainer.lr_changes == [(100, 0.01)]
+    lr_marks = chart_with_columns(at, "step", "lr", "label")
+    assert lr_marks and "lr → 0.01" in lr_marks[0]["data"][-1]["label"].tolist()
+
+
+def no_bn_at_init(gain):
+    """Initial statistics of a deep tanh net without BatchNorm at a given gain (Reset, then Step 1)."""
+    at = open_page(PAGE, diag_batchnorm=False, diag_gain=gain)
+    at = step(at, 1)
+    return activation_rows(at)
+
+
+def test_reset_with_a_changed_gain_changes_the_initial_statistics():
+    small, kaiming, large = no_bn_at_init(0.5), no_bn_at_init(5 / 3), no_bn_at_init(3.0)
+    deepest = "layer 9 (Tanh)"  # without BatchNorm: Linear, Tanh, Linear, Tanh, ...
+    assert list(small)[-1] == deepest
+    # gain 0.5 shrinks the activations layer after layer
+    assert small[deepest][1] < 0.1 < kaiming[deepest][1]
+    # gain 3 saturates them (the lecture's "too much gain")
+    assert large[deepest][2] > 30 > kaiming[deepest][2]
+
+
+def test_reset_starts_the_same_config_again():
+    at = step(open_page(PAGE), 100)
+    first = trainer_of(at).loss_history.values.clone()
+    at = at.button(key="diag_reset").click().run()
+    assert trainer_of(at).step == 0
+    at = step(at, 100)
+    assert (trainer_of(at).loss_history.values == first).all()
+    assert len(at.session_state["runs"]) == 2  # the first run is kept beside the new one
+
+
+def test_diverged_run_shows_the_message_not_an_exception():
+    at = open_page(PAGE, diag_batchnorm=False, diag_lr_exponent=1.0, diag_gain=5 / 3)
+    at = step(at, 1000)
+    assert not at.exception
+    trainer = trainer_of(at)
+    assert trainer.diverged
+    assert any(f"Diverged at step {trainer.diverged_at:,}" in e.value for e in at.error)
+    assert charts(at)  # the charts are still drawn
+    at = at.button(key="diag_reset").click().run()
+    assert not trainer_of(at).diverged and not at.exception
+
+
+def test_preset_buttons_set_the_controls():
+    at = open_page(PAGE)
+    at = at.button(key="diag_preset_Broken init (hockey stick)").click().run()
+    config = trainer_of(at).model.config
+    assert (config.n_layers, config.n_hidden, config.batchnorm, config.scale_by_fan_in) == (1, 200, False, False)
+    at = step(at, 1)
+    assert trainer_of(at).first_loss > 15  # far above -ln(1/27) = 3.30: the hockey stick's start
+    at = at.button(key="diag_preset_Kaiming gain 5/3").click().run()
+    at = step(at, 1)
+    assert trainer_of(at).first_loss < 3.6
+
+
+def test_pinning_overlays_the_run():
+    at = step(open_page(PAGE), 100)
+    at = at.button(key="diag_pin").click().run()
+    assert len(at.session_state["diag_run"].pinned) == 1
+    pinned = [c for c in chart_with_columns(at, "run", "step", "loss")]
+    assert pinned
+
+
+def test_two_sessions_train_independent_networks():
+    a = step(open_page(PAGE), 100)
+    b = open_page(PAGE, diag_width=50)
+    assert trainer_of(a).step == 100 and trainer_of(b).step == 0
+    assert trainer_of(b).model.config.n_hidden == 50 and trainer_of(a).model.config.n_hidden == 100
+
+
+def test_lecture_printout_after_1001_steps(lecture_names_path):
+    at = open_page(PAGE, **with_word_list(lecture_names_path))
+    at = at.button(key="diag_preset_Lecture: deep net with BatchNorm").click().run()
+    at = step(step(at, 1000), 1)
+    assert trainer_of(at).snapshot.step == 1000
+    rows = activation_rows(at)
+    assert [round(rows[f"layer {i} (Tanh)"][1], 2) for i in (2, 5, 8, 11, 14)] == [0.63, 0.64, 0.65, 0.65, 0.65]
+    assert [round(rows[f"layer {i} (Tanh)"][2], 2) for i in (2, 5, 8, 11, 14)] == [2.78, 2.56, 2.25, 1.69, 1.88]
+    # the command line's diagnose gives the same numbers as the page
+    proc = subprocess.run([sys.executable, "-m", "makemore", "diagnose", "--preset", "deep", "--input",
+                           str(lecture_names_path), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    cli = {f"layer {r['layer']} ({r['kind']})": r for r in json.loads(proc.stdout.splitlines()[-1])["activations"]}
+    for label, (mean, std, sat) in rows.items():
+        assert cli[label]["std"] == pytest.approx(std, abs=1e-6)
+        assert cli[label]["saturated_pct"] == pytest.approx(sat, abs=1e-6)
