@@ -8,6 +8,7 @@ from ui import diagnostics_panel as panel
 from ui.controls import deep_net_controls
 from ui.live import control_buttons, live_area, live_run
 from ui.settings import shared_sidebar
+from ui.state import share_link
 
 P = "diag"  # widget-key prefix of this page
 STATE = "diag_run"
@@ -31,13 +32,18 @@ if run.notice:
     st.info(run.notice, icon=":material/autorenew:")
 
 control_buttons(STATE, P)
-pin_col, clear_col, _ = st.columns([1.3, 1.3, 5])
-if pin_col.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:", disabled=run.trainer.step == 0,
+pin_col, clear_col, link_col, _ = st.columns([1.3, 1.3, 1.3, 3.7])
+if pin_col.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
                   help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
                        "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
-    panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
+    if run.trainer.step:
+        panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
+    else:
+        st.toast("Train a few steps first: there is nothing to pin yet.")
 if run.pinned and clear_col.button("Clear pins", key=f"{P}_unpin"):
     run.pinned = []
+with link_col:
+    share_link()
 if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
 

@@ -157,3 +157,38 @@ def test_lecture_printout_after_1001_steps(lecture_names_path):
     for label, (mean, std, sat) in rows.items():
         assert cli[label]["std"] == pytest.approx(std, abs=1e-6)
         assert cli[label]["saturated_pct"] == pytest.approx(sat, abs=1e-6)
+
+
+def open_with_url(**params):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_a_shared_link_sets_the_controls():
+    at = open_with_url(preset="lecture-deep", gain="1.667", lr_exp="-2", bn="0", width="120")
+    assert not at.exception
+    config = trainer_of(at).model.config
+    assert abs(config.gain - 5 / 3) < 1e-12 and not config.batchnorm and config.n_hidden == 120
+    assert config.n_layers == 5  # from the preset
+    assert trainer_of(at).base_lr == pytest.approx(0.01)
+
+
+def test_a_bad_link_value_falls_back_with_a_notice():
+    at = open_with_url(depth="99", gain="banana", preset="nope")
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "depth=99" in notices and "gain=banana" in notices and "preset=nope" in notices
+    config = trainer_of(at).model.config
+    assert config.n_layers == 5 and config.gain == 1.0
+
+
+def test_a_changed_control_changes_the_url():
+    at = open_page(PAGE)
+    assert at.query_params["gain"] == "1"
+    next(w for w in at.select_slider if w.key == "diag_gain__w").set_value(2.0).run()
+    assert at.query_params["gain"] == "2"
+    next(w for w in at.toggle if w.key == "diag_batchnorm__w").set_value(False).run()
+    assert at.query_params["bn"] == "0"

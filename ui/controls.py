@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from makemore.layers import NONLINEARITIES
-from ui.state import persistent_widget
+from ui.state import URL_READ, persistent_widget
 
 KAIMING_TANH = 5 / 3
 GAINS = sorted({round(i * 0.05, 2) for i in range(61)} | {KAIMING_TANH})
@@ -17,6 +17,8 @@ NONLINEARITY_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "lea
 
 DEFAULTS = dict(depth=5, width=100, nonlinearity="tanh", batchnorm=True, scale_by_fan_in=True, gain=1.0,
                 output_scale=0.1, lr_exponent=-1.0, batch_size=32, stats_every=10)
+URL_PARAMS = dict(depth="depth", width="width", nonlinearity="act", batchnorm="bn", scale_by_fan_in="fanin",
+                  gain="gain", output_scale="out", lr_exponent="lr_exp", batch_size="batch", stats_every="k")
 
 # one-click presets: each sets the controls to a stop of the lecture's story
 PRESETS = {
@@ -74,6 +76,24 @@ def apply_preset(prefix: str, name: str) -> None:
     st.session_state[f"{prefix}_preset_note"] = f"**{name}.** {PRESETS[name]['note']}"
 
 
+PRESET_SLUGS = dict(zip(["broken-init", "output-scaled", "kaiming", "batchnorm", "lecture-deep"], PRESETS))
+
+
+def apply_url_preset(prefix: str) -> None:
+    """`?preset=kaiming` in a link: apply that preset once, before the controls read their own params."""
+    read: set = st.session_state.setdefault(URL_READ, set())
+    if "preset" in read or "preset" not in st.query_params:
+        return
+    read.add("preset")
+    slug = st.query_params["preset"]
+    if slug in PRESET_SLUGS:
+        apply_preset(prefix, PRESET_SLUGS[slug])
+    else:
+        st.warning(f"The link's `preset={slug}` is not one of {', '.join(PRESET_SLUGS)}; using the controls as "
+                   "they are.", icon=":material/link_off:")
+    del st.query_params["preset"]
+
+
 def preset_buttons(prefix: str) -> None:
     cols = st.columns(len(PRESETS))
     for col, name in zip(cols, PRESETS):
@@ -86,8 +106,12 @@ def preset_buttons(prefix: str) -> None:
 
 def deep_net_controls(prefix: str) -> DeepNetControls:
     """Preset buttons and the control strip; every value survives page changes."""
+    apply_url_preset(prefix)
     preset_buttons(prefix)
-    w = lambda render, name, **kw: persistent_widget(render, f"{prefix}_{name}", DEFAULTS[name], **kw)  # noqa: E731
+
+    def w(render, name, **kwargs):
+        return persistent_widget(render, f"{prefix}_{name}", DEFAULTS[name], param=URL_PARAMS[name], **kwargs)
+
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         depth = w(st.slider, "depth", label="Hidden layers", min_value=1, max_value=8,

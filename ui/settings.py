@@ -14,6 +14,11 @@ from ui.state import persistent_widget, remembered
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"
+EXAMPLE_LISTS = {  # label -> file in data/ (see data/README.md)
+    DEFAULT_CHOICE: DEFAULT_WORDS_PATH,
+    "US surnames, 1990 census": DEFAULT_WORDS_PATH.with_name("surnames.txt"),
+    "World cities (accents, spaces)": DEFAULT_WORDS_PATH.with_name("cities.txt"),
+}
 
 
 @dataclass
@@ -31,8 +36,9 @@ def load_word_data(raw: bytes, name: str) -> WordData:
     return WordData.from_words(parse_words(raw, name), split="lecture", name=name)
 
 
-def _default_source() -> tuple[str, bytes]:
-    return DEFAULT_WORDS_PATH.name, DEFAULT_WORDS_PATH.read_bytes()
+def _shipped_source(label: str) -> tuple[str, bytes]:
+    path = EXAMPLE_LISTS.get(label, DEFAULT_WORDS_PATH)
+    return path.name, path.read_bytes()
 
 
 def shared_sidebar() -> Settings:
@@ -41,7 +47,7 @@ def shared_sidebar() -> Settings:
     sidebar_navigation()
     with st.sidebar:
         st.header("Settings")
-        choices = [DEFAULT_CHOICE, *sources, UPLOAD_CHOICE]
+        choices = [*EXAMPLE_LISTS, *sources, UPLOAD_CHOICE]
         if st.session_state.get("shared_dataset") not in choices:
             st.session_state["shared_dataset"] = DEFAULT_CHOICE
         choice = persistent_widget(
@@ -50,9 +56,9 @@ def shared_sidebar() -> Settings:
                  "the lectures' numbers come from their own names.txt (upload it to reproduce them).")
         if choice == UPLOAD_CHOICE:
             choice = _upload(sources) or DEFAULT_CHOICE
-        name, raw = sources.get(choice) or _default_source()
+        name, raw = sources.get(choice) or _shipped_source(choice)
         seed = int(persistent_widget(
-            st.number_input, "shared_seed", LECTURE_SEED, label="Seed", min_value=0, max_value=2**53 - 1,
+            st.number_input, "shared_seed", LECTURE_SEED, param="seed", label="Seed", min_value=0, max_value=2**53 - 1,
             step=1, help="Seeds the generator that draws the initial weights and the minibatches. "
                          f"{LECTURE_SEED} is the lectures' seed: with it the presets give their numbers."))
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
