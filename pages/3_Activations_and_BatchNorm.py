@@ -7,8 +7,11 @@ from makemore.train import TrainConfig
 from ui import diagnostics_panel as panel
 from ui.controls import deep_net_controls
 from ui.live import control_buttons, live_area, live_run
+from ui.presentation import controls_area
 from ui.settings import shared_sidebar
 from ui.state import share_link
+from ui.tours import diagnostics_tour
+from ui.walkthrough import walkthrough
 
 P = "diag"  # widget-key prefix of this page
 STATE = "diag_run"
@@ -19,7 +22,9 @@ st.title("Activations, gradients and BatchNorm")
 st.write("Lecture 3 made live: a deep MLP at its initialization. Change the init, the learning rate or "
          "BatchNorm and watch the loss, the tanh saturation and the gradients answer as it trains.")
 
-controls = deep_net_controls(P)
+walkthrough(P, diagnostics_tour(P))
+with controls_area():
+    controls = deep_net_controls(P)
 config = DeepMLPConfig(
     block_size=3, n_embd=10, n_hidden=controls.width, n_layers=controls.depth, batchnorm=controls.batchnorm,
     nonlinearity=controls.nonlinearity, gain=controls.gain, output_scale=controls.output_scale,

@@ -192,3 +192,27 @@ def test_a_changed_control_changes_the_url():
     assert at.query_params["gain"] == "2"
     next(w for w in at.toggle if w.key == "diag_batchnorm__w").set_value(False).run()
     assert at.query_params["bn"] == "0"
+
+
+def test_walkthrough_sets_the_controls_forward_and_back():
+    at = open_page(PAGE)
+    at = at.button(key="diag_tour_start").click().run()
+    assert trainer_of(at).model.config.scale_by_fan_in is False  # stop 1: the broken init
+    assert "1/7" in at.expander[0].markdown[0].value
+    for _ in range(3):
+        at = at.button(key="diag_tour_next").click().run()
+    assert "4/7" in at.expander[0].markdown[0].value
+    assert abs(trainer_of(at).model.config.gain - 5 / 3) < 1e-12  # stop 4: Kaiming
+    at = at.button(key="diag_tour_back").click().run()
+    assert trainer_of(at).model.config.output_scale == 0.01 and not trainer_of(at).model.config.scale_by_fan_in
+    assert not at.exception
+
+
+def test_presenter_mode_folds_the_controls_and_enlarges_charts():
+    at = step(open_page(PAGE), 1)
+    normal_height = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]["height"]
+    at.toggle(key="shared_presenter__w").set_value(True).run()
+    controls = next(e for e in at.expander if e.label == "Controls")
+    assert any(s.key == "diag_depth__w" for s in controls.slider)
+    assert chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]["height"] > normal_height
+    assert at.query_params["present"] == "1"

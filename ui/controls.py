@@ -70,10 +70,14 @@ def fmt_gain(gain: float) -> str:
 
 def apply_preset(prefix: str, name: str) -> None:
     """Button callback: set the controls' remembered values (the widgets pick them up on rerun)."""
-    values = {**DEFAULTS, **{k: v for k, v in PRESETS[name].items() if k != "note"}}
-    for key, value in values.items():
-        st.session_state[f"{prefix}_{key}"] = value
+    st.session_state.update(preset_values(prefix, name))
     st.session_state[f"{prefix}_preset_note"] = f"**{name}.** {PRESETS[name]['note']}"
+
+
+def preset_values(prefix: str, name: str, **overrides) -> dict:
+    """The remembered control values a preset sets (for walk-through stops)."""
+    values = {**DEFAULTS, **{k: v for k, v in PRESETS[name].items() if k != "note"}, **overrides}
+    return {f"{prefix}_{key}": value for key, value in values.items()}
 
 
 PRESET_SLUGS = dict(zip(["broken-init", "output-scaled", "kaiming", "batchnorm", "lecture-deep"], PRESETS))

@@ -11,6 +11,7 @@ from makemore.charts import training as charts
 from makemore.layers import NONLINEARITIES
 from ui import runs
 from ui.live import LiveRun, status_line
+from ui.presentation import chart_height
 
 NONLINEAR_KINDS = tuple(cls.__name__ for cls in NONLINEARITIES.values())
 MAX_PINS = 4
@@ -51,7 +52,7 @@ def loss_section(run: LiveRun) -> None:
     pinned = pd.concat([p["loss"] for p in run.pinned], ignore_index=True) if run.pinned else None
     st.subheader("Loss")
     st.altair_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
-                                      lr_changes, pinned), width="stretch")
+                                      lr_changes, pinned, height=chart_height()), width="stretch")
     st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss; red dashes: a uniform guess, "
                "-ln(1/vocab). A broken init starts far above the red line and its first steps only squash "
                "the logits (the hockey stick); a good init starts on it. Grey dashes: pinned runs.")
@@ -60,7 +61,7 @@ def loss_section(run: LiveRun) -> None:
 def activation_section(snap: dg.Snapshot) -> None:
     st.subheader("Activations")
     hist = dg.activation_histograms(snap, NONLINEAR_KINDS)
-    st.altair_chart(charts.density_chart(hist, "nonlinearity output"), width="stretch")
+    st.altair_chart(charts.density_chart(hist, "nonlinearity output", chart_height()), width="stretch")
     table = dg.activation_table(snap, NONLINEAR_KINDS)
     st.dataframe(table[["label", "mean", "std", "saturated_pct"]].rename(
         columns={"label": "layer", "saturated_pct": "saturated %"}), hide_index=True,
@@ -79,7 +80,7 @@ def saturation_section(snap: dg.Snapshot, prefix: str) -> None:
     choice = st.selectbox("Layer", list(labels), key=f"{prefix}_sat_layer",
                           help="Which hidden layer's outputs to show: one row per example, one column per neuron.")
     index = labels[choice]
-    st.altair_chart(charts.saturation_image(dg.saturation_frame(snap, index)), width="stretch")
+    st.altair_chart(charts.saturation_image(dg.saturation_frame(snap, index), chart_height(220)), width="stretch")
     dead = dg.dead_neurons(snap, index)
     st.caption(f"White: |h| > 0.99 (tanh) for that example. A column white from top to bottom is a dead neuron "
                f"that never learns: {dead} in this layer now.")
@@ -90,10 +91,11 @@ def preactivation_section(snap: dg.Snapshot) -> None:
     st.subheader("Pre-activations")
     kinds = ("BatchNorm1d",) if has_bn else ("Linear",)
     hist = dg.activation_histograms(snap, kinds)
-    st.altair_chart(charts.density_chart(hist, "input to the nonlinearity"), width="stretch")
+    st.altair_chart(charts.density_chart(hist, "input to the nonlinearity", chart_height()), width="stretch")
     if has_bn:
         with st.expander("Before BatchNorm: the Linear outputs"):
-            st.altair_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output"),
+            st.altair_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output",
+                                                 chart_height()),
                             width="stretch")
     st.caption("What feeds the nonlinearity. A spread much wider than 1 drives tanh into its flat tails; "
                + ("BatchNorm re-centres every layer to mean 0, std 1 (times its learned gain)." if has_bn else
@@ -103,7 +105,7 @@ def preactivation_section(snap: dg.Snapshot) -> None:
 def gradient_section(snap: dg.Snapshot) -> None:
     st.subheader("Gradients")
     hist = dg.gradient_histograms(snap, NONLINEAR_KINDS)
-    st.altair_chart(charts.density_chart(hist, "d loss / d (layer output)"), width="stretch")
+    st.altair_chart(charts.density_chart(hist, "d loss / d (layer output)", chart_height()), width="stretch")
     table = dg.gradient_table(snap, NONLINEAR_KINDS)
     st.dataframe(table[["label", "mean", "std"]].rename(columns={"label": "layer"}), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ["mean", "std"]})
@@ -114,7 +116,7 @@ def gradient_section(snap: dg.Snapshot) -> None:
 def weight_gradient_section(snap: dg.Snapshot) -> None:
     st.subheader("Weight gradients")
     st.altair_chart(charts.density_chart(dg.weight_gradient_histograms(snap), "gradient of the weights",
-                                         legend_title="weight of"), width="stretch")
+                                         chart_height(), legend_title="weight of"), width="stretch")
     table = dg.parameter_table(snap)
     table = table[table["ndim"] == 2][["name", "shape", "grad_mean", "grad_std", "grad_data_ratio"]]
     st.dataframe(table.rename(columns={"grad_mean": "mean", "grad_std": "std", "grad_data_ratio": "grad:data"}),
@@ -133,7 +135,7 @@ def update_section(run: LiveRun) -> None:
     if run.pinned:
         pinned = pd.concat([p["updates"] for p in run.pinned], ignore_index=True)
         pinned = pinned[pinned["name"].isin(weights)] if not pinned.empty else None
-    st.altair_chart(charts.update_ratio_chart(curve, pinned), width="stretch")
+    st.altair_chart(charts.update_ratio_chart(curve, pinned, height=chart_height()), width="stretch")
     st.caption("log10 of how much a step changes each weight matrix relative to its size. About -3 (dashed) "
                "is a healthy pace; far below learns too slowly (raise the lr), far above is too fast.")
 

@@ -10,6 +10,7 @@ import torch
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
 from ui.navigation import sidebar_navigation
+from ui.presentation import presenter_toggle
 from ui.state import persistent_widget, remembered
 
 UPLOAD_CHOICE = "Upload your own list…"
@@ -65,6 +66,7 @@ def shared_sidebar() -> Settings:
         device = persistent_widget(
             st.selectbox, "shared_device", "cpu", label="Device", options=devices,
             help="Where the tensors live. These nets are tiny: the CPU is usually as fast as a GPU.")
+        presenter_toggle()
     data = load_word_data(raw, name)
     return Settings(data, hashlib.sha1(raw).hexdigest()[:12], choice, seed, device)
 

@@ -1,0 +1,43 @@
+"""Guided walk-throughs: a lecture's story as ordered stops that set the controls and say what to notice."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class Stop:
+    title: str
+    text: str  # what to do and what to notice (markdown)
+    settings: dict = field(default_factory=dict)  # remembered control keys -> values to apply
+
+
+def _go(prefix: str, stops: list[Stop], index: int) -> None:
+    """Button callback: move to a stop and apply its settings before the controls render."""
+    st.session_state[f"{prefix}_tour"] = index
+    for key, value in stops[index].settings.items():
+        st.session_state[key] = value
+
+
+def walkthrough(prefix: str, stops: list[Stop], title: str = "Guided walk-through") -> None:
+    """Back / Next through the stops; each stop sets its controls and explains what to look at."""
+    index = st.session_state.get(f"{prefix}_tour")
+    with st.expander(title, expanded=index is not None, icon=":material/school:"):
+        if index is None:
+            st.write(f"{len(stops)} stops through the lecture's story. Each sets the controls for you and says "
+                     "what to notice; the class can move forward and back together.")
+            st.button("Start", key=f"{prefix}_tour_start", on_click=_go, args=(prefix, stops, 0), type="primary")
+            return
+        stop = stops[index]
+        st.markdown(f"**{index + 1}/{len(stops)} · {stop.title}**")
+        st.markdown(stop.text)
+        back, forward, leave, _ = st.columns([1, 1, 1, 4])
+        back.button("Back", key=f"{prefix}_tour_back", on_click=_go, args=(prefix, stops, index - 1),
+                    disabled=index == 0, icon=":material/arrow_back:", width="stretch")
+        forward.button("Next", key=f"{prefix}_tour_next", on_click=_go, args=(prefix, stops, index + 1),
+                       disabled=index == len(stops) - 1, icon=":material/arrow_forward:", type="primary",
+                       width="stretch")
+        if leave.button("Close", key=f"{prefix}_tour_close", width="stretch"):
+            del st.session_state[f"{prefix}_tour"]
+            st.rerun()
