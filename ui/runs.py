@@ -5,17 +5,19 @@ final numbers) but not the trainer's data tensors, so that old runs stay cheap.
 """
 from __future__ import annotations
 
+import io
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 import streamlit as st
 
+from makemore import checkpoint
 from makemore.data import Vocabulary
 from makemore.diagnostics import parameter_blocks, update_ratio_frame
 from makemore.models import LanguageModel, config_to_dict
-from makemore.train import Trainer
+from makemore.train import TrainConfig, Trainer
 
 MAX_RUNS = 12  # the oldest run is dropped beyond this
 
@@ -71,16 +73,22 @@ def update_curve(trainer: Trainer) -> pd.DataFrame:
     return update_ratio_frame(history.steps, history.values, trainer.param_names, parameter_blocks(trainer.model))
 
 
-def record(trainer: Trainer, run_id: str, label: str, page: str, data_label: str, seed: int,
-           sample_seed: int, evaluate: bool = True) -> RunRecord:
-    """Store (or refresh) a run in the session's registry; evaluate its splits unless told not to."""
-    runs = registry()
+def from_trainer(trainer: Trainer, run_id: str, label: str, page: str, data_label: str, seed: int,
+                 sample_seed: int, evaluate: bool = True) -> RunRecord:
+    """A record of a trainer's run as it stands (its splits evaluated unless told not to)."""
     losses = trainer.final_losses() if evaluate and trainer.step and not trainer.diverged else {}
-    rec = RunRecord(
+    return RunRecord(
         run_id, label, page, trainer.model, trainer.data.vocab, trainer.data.splits["train"],
         trainer.model.config, trainer.config, seed, sample_seed, data_label, trainer.step, trainer.seconds,
         trainer.first_loss, losses, loss_curve(trainer), update_curve(trainer), list(trainer.evals),
         trainer.diverged_at, trainer.diverged_reason)
+
+
+def record(trainer: Trainer, run_id: str, label: str, page: str, data_label: str, seed: int,
+           sample_seed: int, evaluate: bool = True) -> RunRecord:
+    """Store (or refresh) a run in the session's registry; evaluate its splits unless told not to."""
+    runs = registry()
+    rec = from_trainer(trainer, run_id, label, page, data_label, seed, sample_seed, evaluate)
     if run_id in runs:
         rec.label = runs[run_id].label  # keep a name the user gave it
     runs[run_id] = rec
@@ -102,3 +110,56 @@ def leaderboard(runs: list[RunRecord]) -> pd.DataFrame:
         "seconds": round(r.seconds, 1), "train": r.losses.get("train_loss"), "dev": r.losses.get("dev_loss"),
         "test": r.losses.get("test_loss"), "diverged": r.diverged_at is not None,
     } for r in runs])
+
+
+def remove(run_id: str) -> None:
+    registry().pop(run_id, None)
+
+
+def rename(run_id: str, label: str) -> None:
+    if run_id in registry() and label.strip():
+        registry()[run_id].label = label.strip()
+
+
+# ------------------------------------------------------------------------------------ export / import
+def checkpoint_bytes(rec: RunRecord) -> bytes:
+    """The run as a checkpoint: config + state_dict, vocabulary, words, and its curves and numbers."""
+    meta = {
+        "label": rec.label, "page": rec.page, "seed": rec.seed, "sample_seed": rec.sample_seed,
+        "data_label": rec.data_label, "steps": rec.steps, "seconds": rec.seconds, "first_loss": rec.first_loss,
+        "losses": dict(rec.losses), "train_config": asdict(rec.train_config), "evals": list(rec.evals),
+        "loss_curve": {"step": rec.loss_curve["step"].tolist(), "loss": rec.loss_curve["loss"].tolist()}
+        if not rec.loss_curve.empty else {"step": [], "loss": []},
+        "diverged_at": rec.diverged_at, "diverged_reason": rec.diverged_reason,
+    }
+    return checkpoint.to_bytes(rec.model, rec.vocab, rec.words, meta)
+
+
+def restore(raw: bytes, filename: str) -> RunRecord:
+    """Add an uploaded checkpoint to the session's runs (raises CheckpointError for a bad file)."""
+    ckpt = checkpoint.from_bytes(raw, source=filename)
+    meta = ckpt.meta
+    train_config = TrainConfig(**meta["train_config"]) if isinstance(meta.get("train_config"), dict) else TrainConfig()
+    curve = meta.get("loss_curve") or {"step": [], "loss": []}
+    rec = RunRecord(
+        new_run_id(), meta.get("label", filename), "uploaded", ckpt.model, ckpt.vocab, ckpt.words, ckpt.model.config,
+        train_config, int(meta.get("seed", 0)), int(meta.get("sample_seed", 2147483647 + 10)),
+        meta.get("data_label", "from the checkpoint"), int(meta.get("steps", 0)), float(meta.get("seconds", 0.0)),
+        meta.get("first_loss"), dict(meta.get("losses", {})), pd.DataFrame(curve), pd.DataFrame(),
+        list(meta.get("evals", [])), meta.get("diverged_at"), meta.get("diverged_reason", ""))
+    registry()[rec.run_id] = rec
+    return rec
+
+
+def stats_csv(rec: RunRecord) -> bytes:
+    """The run's statistics in long form: kind, step, name, value (train loss, dev loss, update:data)."""
+    parts = [rec.loss_curve.assign(kind="train_loss", name="loss").rename(columns={"loss": "value"})]
+    evals = pd.DataFrame(rec.evals)
+    if not evals.empty and "dev" in evals:
+        parts.append(evals[["step", "dev"]].rename(columns={"dev": "value"}).assign(kind="dev_loss", name="loss"))
+    if not rec.update_curve.empty:
+        parts.append(rec.update_curve.rename(columns={"log10_ratio": "value"}).assign(kind="update_data_log10"))
+    frame = pd.concat([p[["kind", "step", "name", "value"]] for p in parts if not p.empty], ignore_index=True)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()

@@ -1,0 +1,43 @@
+"""Charts that overlay several runs: one colour per run."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .core import HEIGHT, downsample, empty_chart
+from .training import smoothed
+
+RUN_COLOR = dict(scale=alt.Scale(scheme="category10"), title="run",
+                 legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=600))
+
+
+def runs_loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, log_scale: bool = True,
+                    height: int = HEIGHT) -> alt.Chart:
+    """Smoothed training loss of each run (lines) and its dev loss (points). losses/evals: run, step, loss."""
+    if losses.empty:
+        return empty_chart("Pick runs that trained to compare their losses", height)
+    parts = [part.assign(smoothed=smoothed(part, "loss")) for _, part in losses.groupby("run", sort=False)]
+    frame = downsample(pd.concat(parts, ignore_index=True), by="run")
+    scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    color = alt.Color("run:N", **RUN_COLOR)
+    layers = [alt.Chart(frame).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("smoothed:Q", title="training loss, smoothed" + (" (log scale)" if log_scale else ""), scale=scale),
+        color=color, tooltip=["run:N", "step:Q", alt.Tooltip("smoothed:Q", format=".4f")])]
+    if evals is not None and not evals.empty:
+        layers.append(alt.Chart(evals).mark_point(filled=True, size=70).encode(
+            x="step:Q", y=alt.Y("loss:Q", scale=scale), color=color, shape=alt.value("diamond"),
+            tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
+    return alt.layer(*layers).properties(height=height)
+
+
+def runs_update_chart(frame: pd.DataFrame, guide: float = -3.0, height: int = HEIGHT) -> alt.Chart:
+    """One parameter's log10 update:data ratio in each run. frame: run, step, log10_ratio."""
+    if frame.empty:
+        return empty_chart("No update:data ratios recorded for these runs", height)
+    lines = alt.Chart(downsample(frame, by="run")).mark_line(strokeWidth=1.8).encode(
+        x=alt.X("step:Q", title="training step"), y=alt.Y("log10_ratio:Q", title="log10(update std / data std)"),
+        color=alt.Color("run:N", **RUN_COLOR),
+        tooltip=["run:N", "step:Q", alt.Tooltip("log10_ratio:Q", format=".2f")])
+    rule = alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(color="black", strokeDash=[6, 4]).encode(y="y:Q")
+    return alt.layer(lines, rule).properties(height=height)

@@ -1,0 +1,88 @@
+"""Compare the session's runs: overlay their curves, line up their configs, export and import them."""
+import pandas as pd
+import streamlit as st
+
+from makemore.charts.compare import runs_loss_chart, runs_update_chart
+from makemore.checkpoint import CheckpointError
+from ui import runs
+from ui.presentation import chart_height
+from ui.settings import shared_sidebar
+
+st.set_page_config(page_title="Compare runs", layout="wide")
+settings = shared_sidebar()
+st.title("Compare runs")
+st.write("Every run you paused, finished or reset on any page is kept here for this browser session. "
+         "Overlay their losses, see how their settings differ, rename, remove, export or bring one back from a "
+         "checkpoint.")
+
+registry = runs.registry()
+if not registry:
+    st.info("No runs yet: train on any page (pausing or finishing keeps the run), or upload a checkpoint below.")
+else:
+    st.dataframe(runs.leaderboard(list(registry.values())), hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ["train", "dev", "test"]})
+    chosen = st.multiselect("Runs to compare", list(registry), default=list(registry)[-4:], key="compare_runs",
+                            format_func=lambda run_id: registry[run_id].label,
+                            help="Pick two or more runs to overlay. Colours follow the order you pick them in.")
+    picked = [registry[i] for i in chosen]
+    if picked:
+        losses = pd.concat([r.loss_curve.assign(run=r.label) for r in picked if not r.loss_curve.empty],
+                           ignore_index=True) if any(not r.loss_curve.empty for r in picked) else pd.DataFrame()
+        evals = pd.DataFrame([{"run": r.label, "step": e["step"], "loss": e["dev"]}
+                              for r in picked for e in r.evals if "dev" in e])
+        st.subheader("Loss")
+        st.altair_chart(runs_loss_chart(losses, evals, height=chart_height(320)), width="stretch")
+        st.caption("Smoothed training loss of each run; diamonds are its dev loss. A lower, earlier bend is a "
+                   "better init or learning rate; a gap between a run's line and its diamonds is overfitting.")
+
+        weights = sorted({n for r in picked if not r.update_curve.empty for n in r.update_curve["name"].unique()})
+        if weights:
+            st.subheader("Update : data ratio")
+            name = st.selectbox("Parameter", weights, key="compare_param",
+                                help="The same weight matrix in each run: how fast it changes, log10.")
+            ud = pd.concat([r.update_curve[r.update_curve["name"] == name].assign(run=r.label)
+                            for r in picked if not r.update_curve.empty], ignore_index=True)
+            st.altair_chart(runs_update_chart(ud, height=chart_height()), width="stretch")
+            st.caption("About -3 (dashed) is a healthy pace; a run far below it learns that layer too slowly.")
+
+        st.subheader("Settings side by side")
+        configs = pd.DataFrame({r.label: {k: str(v) for k, v in r.config_dict().items()} for r in picked})
+        differs = configs.nunique(axis=1) > 1
+        st.dataframe(configs.style.apply(
+            lambda row: ["background-color: #fff3cd" if differs[row.name] else "" for _ in row], axis=1))
+        st.caption("Highlighted rows are the settings that differ between the runs.")
+
+    st.subheader("Manage and export")
+    for run_id, rec in list(registry.items()):
+        with st.expander(f"{rec.label} · {rec.family} · {rec.steps:,} steps", icon=":material/folder:"):
+            name_col, remove_col = st.columns([4, 1])
+            new_name = name_col.text_input("Name", rec.label, key=f"compare_name_{run_id}",
+                                           help="Rename the run (its charts and tables use this name).")
+            if new_name != rec.label:
+                runs.rename(run_id, new_name)
+                st.rerun()
+            if remove_col.button("Remove", key=f"compare_remove_{run_id}", icon=":material/delete:"):
+                runs.remove(run_id)
+                st.rerun()
+            csv_col, ckpt_col = st.columns(2)
+            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec), f"{rec.label}.csv", "text/csv",
+                                    key=f"compare_csv_{run_id}", icon=":material/table:",
+                                    help="Loss per step, dev loss and update:data ratios, one row per value.")
+            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec), f"{rec.label}.pt",
+                                     key=f"compare_ckpt_{run_id}", icon=":material/download:",
+                                     help="Config + weights + vocabulary: load it back below or with "
+                                          "torch.load(path, weights_only=True).")
+
+st.subheader("Bring back a run")
+upload = st.file_uploader("A checkpoint saved from this app or by `python -m makemore train --out`", type=["pt"],
+                          key="compare_upload",
+                          help="Only weights and plain values are read (torch.load with weights_only=True).")
+if upload is not None and st.session_state.get("compare_restored") != upload.file_id:
+    try:
+        restored = runs.restore(upload.getvalue(), upload.name)
+    except CheckpointError as err:
+        st.error(str(err))
+    else:
+        st.session_state["compare_restored"] = upload.file_id
+        st.success(f"Restored {restored.label}: it is now in the list above and on the Generate page.")
+        st.rerun()
