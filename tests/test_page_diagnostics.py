@@ -216,3 +216,20 @@ def test_presenter_mode_folds_the_controls_and_enlarges_charts():
     assert any(s.key == "diag_depth__w" for s in controls.slider)
     assert chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]["height"] > normal_height
     assert at.query_params["present"] == "1"
+
+
+def test_a_list_with_non_ascii_characters_trains(tmp_path):
+    words = tmp_path / "villes.txt"
+    words.write_text("\n".join(["são paulo", "zürich", "kraków", "québec", "århus", "łódź", "névé", "ñuñoa",
+                                "île-de-france", "st. étienne", "mönchengladbach", "ηράκλειο"] * 3), encoding="utf-8")
+    at = step(open_page(PAGE, **with_word_list(words)), 100)
+    assert not at.exception
+    trainer = trainer_of(at)
+    assert trainer.step == 100 and not trainer.diverged
+    assert trainer.data.vocab.boundary == "|" and "ł" in trainer.data.vocab.chars  # '.' is data here
+    assert trainer.model.config.vocab_size == trainer.data.vocab.size
+
+
+def test_the_shipped_example_lists_train():
+    at = step(open_page(PAGE, shared_dataset="World cities (accents, spaces)"), 1)
+    assert not at.exception and trainer_of(at).data.vocab.size == 178
