@@ -6,6 +6,7 @@ from makemore.presets import SAMPLE_SEED
 from makemore.train import TrainConfig
 from ui import diagnostics_panel as panel
 from ui.controls import deep_net_controls
+from ui.export import export_menu
 from ui.live import control_buttons, live_area, live_run
 from ui.presentation import controls_area
 from ui.settings import shared_sidebar
@@ -37,7 +38,7 @@ if run.notice:
     st.info(run.notice, icon=":material/autorenew:")
 
 control_buttons(STATE, P)
-pin_col, clear_col, link_col, _ = st.columns([1.3, 1.3, 1.3, 3.7])
+pin_col, clear_col, link_col, export_col, _ = st.columns([1.3, 1.3, 1.3, 1.5, 2.2])
 if pin_col.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
                   help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
                        "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
@@ -49,6 +50,8 @@ if run.pinned and clear_col.button("Clear pins", key=f"{P}_unpin"):
     run.pinned = []
 with link_col:
     share_link()
+with export_col:
+    export_menu(P)
 if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
 

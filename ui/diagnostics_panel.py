@@ -10,6 +10,7 @@ from makemore import diagnostics as dg
 from makemore.charts import training as charts
 from makemore.layers import NONLINEARITIES
 from ui import runs
+from ui.export import show_chart
 from ui.live import LiveRun, status_line
 from ui.presentation import chart_height
 
@@ -21,7 +22,7 @@ def draw(run: LiveRun, prefix: str) -> None:
     """Everything the page redraws on each tick."""
     trainer = run.trainer
     status_line(run)
-    loss_section(run)
+    loss_section(run, prefix)
     snap = trainer.snapshot
     if snap is None:
         st.info("Take a step (or press Train) to see the activations and gradients of a batch.")
@@ -30,38 +31,38 @@ def draw(run: LiveRun, prefix: str) -> None:
                f"(statistics every {trainer.config.stats_every} steps).")
     left, right = st.columns(2)
     with left:
-        activation_section(snap)
+        activation_section(snap, prefix)
     with right:
         saturation_section(snap, prefix)
     left, right = st.columns(2)
     with left:
-        preactivation_section(snap)
+        preactivation_section(snap, prefix)
     with right:
-        gradient_section(snap)
+        gradient_section(snap, prefix)
     left, right = st.columns(2)
     with left:
-        weight_gradient_section(snap)
+        weight_gradient_section(snap, prefix)
     with right:
-        update_section(run)
+        update_section(run, prefix)
 
 
-def loss_section(run: LiveRun) -> None:
+def loss_section(run: LiveRun, prefix: str) -> None:
     trainer = run.trainer
     evals = pd.DataFrame([{"step": e["step"], "loss": e["dev"]} for e in trainer.evals if "dev" in e])
     lr_changes = pd.DataFrame(trainer.lr_changes, columns=["step", "lr"])
     pinned = pd.concat([p["loss"] for p in run.pinned], ignore_index=True) if run.pinned else None
     st.subheader("Loss")
-    st.altair_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
-                                      lr_changes, pinned, height=chart_height()), width="stretch")
+    show_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
+                                 lr_changes, pinned, height=chart_height()), prefix, "loss")
     st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss; red dashes: a uniform guess, "
                "-ln(1/vocab). A broken init starts far above the red line and its first steps only squash "
                "the logits (the hockey stick); a good init starts on it. Grey dashes: pinned runs.")
 
 
-def activation_section(snap: dg.Snapshot) -> None:
+def activation_section(snap: dg.Snapshot, prefix: str) -> None:
     st.subheader("Activations")
     hist = dg.activation_histograms(snap, NONLINEAR_KINDS)
-    st.altair_chart(charts.density_chart(hist, "nonlinearity output", chart_height()), width="stretch")
+    show_chart(charts.density_chart(hist, "nonlinearity output", chart_height()), prefix, "activations")
     table = dg.activation_table(snap, NONLINEAR_KINDS)
     st.dataframe(table[["label", "mean", "std", "saturated_pct"]].rename(
         columns={"label": "layer", "saturated_pct": "saturated %"}), hide_index=True,
@@ -80,32 +81,31 @@ def saturation_section(snap: dg.Snapshot, prefix: str) -> None:
     choice = st.selectbox("Layer", list(labels), key=f"{prefix}_sat_layer",
                           help="Which hidden layer's outputs to show: one row per example, one column per neuron.")
     index = labels[choice]
-    st.altair_chart(charts.saturation_image(dg.saturation_frame(snap, index), chart_height(220)), width="stretch")
+    show_chart(charts.saturation_image(dg.saturation_frame(snap, index), chart_height(220)), prefix, "saturation")
     dead = dg.dead_neurons(snap, index)
     st.caption(f"White: |h| > 0.99 (tanh) for that example. A column white from top to bottom is a dead neuron "
                f"that never learns: {dead} in this layer now.")
 
 
-def preactivation_section(snap: dg.Snapshot) -> None:
+def preactivation_section(snap: dg.Snapshot, prefix: str) -> None:
     has_bn = any(r.kind == "BatchNorm1d" for r in snap.layers)
     st.subheader("Pre-activations")
     kinds = ("BatchNorm1d",) if has_bn else ("Linear",)
     hist = dg.activation_histograms(snap, kinds)
-    st.altair_chart(charts.density_chart(hist, "input to the nonlinearity", chart_height()), width="stretch")
+    show_chart(charts.density_chart(hist, "input to the nonlinearity", chart_height()), prefix, "pre-activations")
     if has_bn:
         with st.expander("Before BatchNorm: the Linear outputs"):
-            st.altair_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output",
-                                                 chart_height()),
-                            width="stretch")
+            show_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output",
+                                            chart_height()), prefix, "linear outputs")
     st.caption("What feeds the nonlinearity. A spread much wider than 1 drives tanh into its flat tails; "
                + ("BatchNorm re-centres every layer to mean 0, std 1 (times its learned gain)." if has_bn else
                   "a gain of 5/3 with 1/√fan_in keeps it near 1 (Kaiming init)."))
 
 
-def gradient_section(snap: dg.Snapshot) -> None:
+def gradient_section(snap: dg.Snapshot, prefix: str) -> None:
     st.subheader("Gradients")
     hist = dg.gradient_histograms(snap, NONLINEAR_KINDS)
-    st.altair_chart(charts.density_chart(hist, "d loss / d (layer output)", chart_height()), width="stretch")
+    show_chart(charts.density_chart(hist, "d loss / d (layer output)", chart_height()), prefix, "gradients")
     table = dg.gradient_table(snap, NONLINEAR_KINDS)
     st.dataframe(table[["label", "mean", "std"]].rename(columns={"label": "layer"}), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ["mean", "std"]})
@@ -113,10 +113,10 @@ def gradient_section(snap: dg.Snapshot) -> None:
                "vanishes or explodes on the way back; shrinking spreads towards the input mean it does.")
 
 
-def weight_gradient_section(snap: dg.Snapshot) -> None:
+def weight_gradient_section(snap: dg.Snapshot, prefix: str) -> None:
     st.subheader("Weight gradients")
-    st.altair_chart(charts.density_chart(dg.weight_gradient_histograms(snap), "gradient of the weights",
-                                         chart_height(), legend_title="weight of"), width="stretch")
+    show_chart(charts.density_chart(dg.weight_gradient_histograms(snap), "gradient of the weights",
+                                    chart_height(), legend_title="weight of"), prefix, "weight gradients")
     table = dg.parameter_table(snap)
     table = table[table["ndim"] == 2][["name", "shape", "grad_mean", "grad_std", "grad_data_ratio"]]
     st.dataframe(table.rename(columns={"grad_mean": "mean", "grad_std": "std", "grad_data_ratio": "grad:data"}),
@@ -126,7 +126,7 @@ def weight_gradient_section(snap: dg.Snapshot) -> None:
                "ratio (often the last layer) trains faster than the rest.")
 
 
-def update_section(run: LiveRun) -> None:
+def update_section(run: LiveRun, prefix: str) -> None:
     st.subheader("Update : data ratio")
     curve = runs.update_curve(run.trainer)
     weights = [name for name, p in run.trainer.model.named_parameters() if p.ndim == 2]
@@ -135,7 +135,7 @@ def update_section(run: LiveRun) -> None:
     if run.pinned:
         pinned = pd.concat([p["updates"] for p in run.pinned], ignore_index=True)
         pinned = pinned[pinned["name"].isin(weights)] if not pinned.empty else None
-    st.altair_chart(charts.update_ratio_chart(curve, pinned, height=chart_height()), width="stretch")
+    show_chart(charts.update_ratio_chart(curve, pinned, height=chart_height()), prefix, "update-data ratio")
     st.caption("log10 of how much a step changes each weight matrix relative to its size. About -3 (dashed) "
                "is a healthy pace; far below learns too slowly (raise the lr), far above is too fast.")
 

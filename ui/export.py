@@ -1,0 +1,36 @@
+"""Chart export: every chart a page draws can be downloaded as SVG or PNG.
+
+Streamlit's chart toolbar has no export menu, so pages draw charts through `show_chart`, which
+remembers the latest version of each; `export_menu` offers them as files, rendered with
+vl-convert only when the user clicks (download buttons with a callable).
+"""
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+import vl_convert
+
+CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
+
+
+def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str) -> None:
+    """Draw a chart full width and keep it for the page's export menu."""
+    st.altair_chart(chart, width="stretch")
+    st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
+
+
+def export_menu(prefix: str) -> None:
+    """A popover listing the page's charts with SVG and PNG downloads of their latest state."""
+    charts = st.session_state.get(CHARTS, {}).get(prefix, {})
+    with st.popover("Export charts", icon=":material/image:", help="Download any chart on this page as SVG or PNG"):
+        if not charts:
+            st.caption("Draw something first: the charts appear here once they are on the page.")
+            return
+        name = st.selectbox("Chart", list(charts), key=f"{prefix}_export_chart")
+        stem = f"{prefix}-{name}".lower().replace(" ", "-").replace(":", "")
+        svg, png = st.columns(2)
+        svg.download_button("SVG", lambda: vl_convert.vegalite_to_svg(charts[name].to_dict()), f"{stem}.svg",
+                            "image/svg+xml", key=f"{prefix}_export_svg", on_click="ignore", width="stretch")
+        png.download_button("PNG", lambda: vl_convert.vegalite_to_png(charts[name].to_dict(), scale=2),
+                            f"{stem}.png", "image/png", key=f"{prefix}_export_png", on_click="ignore",
+                            width="stretch")
