@@ -5,6 +5,7 @@ import streamlit as st
 from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
+from ui.export import export_menu, show_chart
 from ui.presentation import chart_height
 from ui.settings import shared_sidebar
 
@@ -25,13 +26,14 @@ else:
                             format_func=lambda run_id: registry[run_id].label,
                             help="Pick two or more runs to overlay. Colours follow the order you pick them in.")
     picked = [registry[i] for i in chosen]
+    export_menu("compare")
     if picked:
         losses = pd.concat([r.loss_curve.assign(run=r.label) for r in picked if not r.loss_curve.empty],
                            ignore_index=True) if any(not r.loss_curve.empty for r in picked) else pd.DataFrame()
         evals = pd.DataFrame([{"run": r.label, "step": e["step"], "loss": e["dev"]}
                               for r in picked for e in r.evals if "dev" in e])
         st.subheader("Loss")
-        st.altair_chart(runs_loss_chart(losses, evals, height=chart_height(320)), width="stretch")
+        show_chart(runs_loss_chart(losses, evals, height=chart_height(320)), "compare", "loss")
         st.caption("Smoothed training loss of each run; diamonds are its dev loss. A lower, earlier bend is a "
                    "better init or learning rate; a gap between a run's line and its diamonds is overfitting.")
 
@@ -42,7 +44,7 @@ else:
                                 help="The same weight matrix in each run: how fast it changes, log10.")
             ud = pd.concat([r.update_curve[r.update_curve["name"] == name].assign(run=r.label)
                             for r in picked if not r.update_curve.empty], ignore_index=True)
-            st.altair_chart(runs_update_chart(ud, height=chart_height()), width="stretch")
+            show_chart(runs_update_chart(ud, height=chart_height()), "compare", f"update-data {name}")
             st.caption("About -3 (dashed) is a healthy pace; a run far below it learns that layer too slowly.")
 
         st.subheader("Settings side by side")
