@@ -196,6 +196,17 @@ class NeuralBigram(LanguageModel):
 
 
 # ---------------------------------------------------------------------------------------------
+class ConcatEmbeddingNet(LanguageModel):
+    """Embed each context character with C, concatenate the vectors, run the layer list."""
+
+    def logits(self, idx):
+        emb = self.C[idx]  # (B, block_size, n_embd)
+        x = emb.view(emb.shape[0], -1)  # (B, block_size * n_embd)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
 @dataclass
 class MLPConfig:
     """Parts 2-4: embed block_size chars, one tanh hidden layer, an output layer.
@@ -219,7 +230,7 @@ class MLPConfig:
     manual_backward: bool = False  # part 4: train with the hand-written backward pass
 
 
-class MLP(LanguageModel):
+class MLP(ConcatEmbeddingNet):
     def __init__(self, config: MLPConfig, generator=None) -> None:
         super().__init__()
         self.config = config
@@ -245,13 +256,6 @@ class MLP(LanguageModel):
         layers += [Tanh(), Linear(W2, b2)]
         self.layers = nn.ModuleList(layers)
         self.manual_backward = config.manual_backward
-
-    def logits(self, idx):
-        emb = self.C[idx]  # (B, block_size, n_embd)
-        x = emb.view(emb.shape[0], -1)  # (B, block_size * n_embd)
-        for layer in self.layers:
-            x = layer(x)
-        return x
 
 
 def _scaled(t: torch.Tensor, scale: float) -> torch.Tensor:
@@ -281,7 +285,7 @@ class DeepMLPConfig:
     bn_momentum: float = 0.1  # running statistics momentum
 
 
-class DeepMLP(LanguageModel):
+class DeepMLP(ConcatEmbeddingNet):
     def __init__(self, config: DeepMLPConfig, generator=None) -> None:
         super().__init__()
         self.config = config
@@ -310,13 +314,6 @@ class DeepMLP(LanguageModel):
                 if isinstance(layer, Linear):
                     layer.weight.mul_(config.gain)
         self.layers = nn.ModuleList(layers)
-
-    def logits(self, idx):
-        emb = self.C[idx]  # (B, block_size, n_embd)
-        x = emb.view(emb.shape[0], -1)  # (B, block_size * n_embd)
-        for layer in self.layers:
-            x = layer(x)
-        return x
 
 
 # ---------------------------------------------------------------------------------------------
