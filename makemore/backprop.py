@@ -2,18 +2,24 @@
 
 `chunked_forward` breaks the forward pass into the lecture's small steps (each a tensor autograd
 keeps a gradient for); `chunked_backward` backpropagates through exactly those steps by hand
-(exercise 1); `gradcheck` compares the two like the lecture's `cmp`. `fused_gradients` is
-exercise 4: the compact formulas used to train the network without autograd.
+(exercise 1); `gradcheck` compares the two like the lecture's `cmp`. `one_go_checks` checks
+exercises 2-4, the compact formulas (`FORMULAS`, in LaTeX for the page), and `fused_gradients`
+uses them to train the network without autograd.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .models import ConfigError, layers_of
+from .models import ConfigError, build_model, layers_of
 
 BN_EPS = 1e-5
+# "approximate" is torch.allclose with rtol 1e-5 and this atol: the lecture's default atol 1e-8 sits at
+# float32's rounding for gradients that nearly cancel (a few seeds give a 1.2e-8 difference on C)
+APPROX_ATOL = 1e-7
 
 
 def mlp_parameters(model) -> dict[str, torch.Tensor]:
@@ -29,7 +35,48 @@ def check_manual_model(model) -> None:
         raise ConfigError("the hand-written backward pass is written for part 4's MLP: BatchNorm ('var') and a b1")
 
 
+def lecture_batch(model_config, data, seed: int, batch_size: int = 32):
+    """The lecture's setup for the check: the model drawn from a generator seeded `seed`, then one
+    minibatch of training windows drawn from the same generator. Returns (model, Xb, Yb)."""
+    generator = torch.Generator().manual_seed(seed)
+    model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
+    check_manual_model(model)
+    X, Y = model.examples(data, "train")
+    ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
+    return model, X[ix], Y[ix]
+
+
 # ------------------------------------------------------------------------ exercise 1: step by step
+STEPS = {  # tensor -> (the lecture's stage, how the forward pass computes it), in forward order
+    "C": ("embedding", "parameter: a row per character"),
+    "emb": ("embedding", "C[Xb]"),
+    "embcat": ("embedding", "emb, rows concatenated"),
+    "W1": ("linear 1", "parameter"),
+    "b1": ("linear 1", "parameter"),
+    "hprebn": ("linear 1", "embcat @ W1 + b1"),
+    "bnmeani": ("BatchNorm", "Σ hprebn / n  (batch mean)"),
+    "bndiff": ("BatchNorm", "hprebn − bnmeani"),
+    "bndiff2": ("BatchNorm", "bndiff²"),
+    "bnvar": ("BatchNorm", "Σ bndiff2 / (n − 1)  (Bessel)"),
+    "bnvar_inv": ("BatchNorm", "(bnvar + 1e-5)^−½"),
+    "bnraw": ("BatchNorm", "bndiff · bnvar_inv"),
+    "bngain": ("BatchNorm", "parameter"),
+    "bnbias": ("BatchNorm", "parameter"),
+    "hpreact": ("BatchNorm", "bngain · bnraw + bnbias"),
+    "h": ("tanh", "tanh(hpreact)"),
+    "W2": ("linear 2", "parameter"),
+    "b2": ("linear 2", "parameter"),
+    "logits": ("linear 2", "h @ W2 + b2"),
+    "logit_maxes": ("softmax", "max of each row of logits"),
+    "norm_logits": ("softmax", "logits − logit_maxes"),
+    "counts": ("softmax", "exp(norm_logits)"),
+    "counts_sum": ("softmax", "Σ counts along each row"),
+    "counts_sum_inv": ("softmax", "counts_sum^−1"),
+    "probs": ("softmax", "counts · counts_sum_inv"),
+    "logprobs": ("loss", "log(probs)"),
+}
+
+
 def chunked_forward(p: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor) -> dict[str, torch.Tensor]:
     """The forward pass in the lecture's small steps; returns every intermediate and the loss."""
     n = Xb.shape[0]
@@ -80,7 +127,7 @@ def chunked_backward(p: dict[str, torch.Tensor], t: dict[str, torch.Tensor], Xb:
     W2 = p["W2"].T if mistake != "wrong_transpose" else p["W2"].reshape(p["W2"].shape[::-1])
     d["h"] = d["logits"] @ W2
     d["W2"] = t["h"].T @ d["logits"]
-    d["b2"] = d["logits"].sum(0)
+    d["b2"] = d["logits"].sum(0) if mistake != "bias_mean" else d["logits"].mean(0)
     local = (1.0 - t["h"] ** 2) if mistake != "tanh_uses_input" else (1.0 - t["hpreact"] ** 2)
     d["hpreact"] = local * d["h"]
     d["bngain"] = (t["bnraw"] * d["hpreact"]).sum(0, keepdim=True).reshape(p["bngain"].shape)
@@ -94,7 +141,8 @@ def chunked_backward(p: dict[str, torch.Tensor], t: dict[str, torch.Tensor], Xb:
     d["bndiff"] = d["bndiff"] + (2 * t["bndiff"]) * d["bndiff2"]
     d["hprebn"] = d["bndiff"].clone()
     d["bnmeani"] = (-d["bndiff"]).sum(0, keepdim=True)
-    d["hprebn"] += 1.0 / n * (torch.ones_like(t["hprebn"]) * d["bnmeani"])
+    if mistake != "forget_mean_path":
+        d["hprebn"] += 1.0 / n * (torch.ones_like(t["hprebn"]) * d["bnmeani"])
     d["embcat"] = d["hprebn"] @ p["W1"].T
     d["W1"] = t["embcat"].T @ d["hprebn"]
     d["b1"] = d["hprebn"].sum(0)
@@ -108,11 +156,13 @@ def chunked_backward(p: dict[str, torch.Tensor], t: dict[str, torch.Tensor], Xb:
 
 
 MISTAKES = {
-    "forget_bessel": "BatchNorm variance backward divides by n instead of n-1",
-    "drop_broadcast_sum": "forget that counts_sum was broadcast: its gradient never reaches counts",
-    "wrong_transpose": "use W2 reshaped instead of W2.T in dh = dlogits @ W2.T",
-    "tanh_uses_input": "tanh backward as 1 - x**2 of its input instead of its output",
-    "embedding_overwrite": "dC[ix] = demb instead of +=: repeated characters lose gradient",
+    "forget_bessel": "Forget Bessel's correction: the variance's backward divides by n, not n − 1",
+    "drop_broadcast_sum": "Drop the broadcasting sum: counts_sum's gradient never reaches counts",
+    "wrong_transpose": "Wrong transpose: W2 reshaped instead of W2.T in dh = dlogits @ W2.T",
+    "bias_mean": "Average the bias gradient: db2 = mean of dlogits over the batch instead of the sum",
+    "tanh_uses_input": "tanh backward from its input: 1 − hpreact² instead of 1 − h²",
+    "forget_mean_path": "Forget the mean's path: hprebn also reaches the loss through bnmeani",
+    "embedding_overwrite": "Overwrite instead of accumulate: dC[ix] = demb, so repeated characters lose gradient",
 }
 
 CHECK_ORDER = ["logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "norm_logits", "logit_maxes",
@@ -120,8 +170,15 @@ CHECK_ORDER = ["logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "n
                "bndiff2", "bndiff", "bnmeani", "hprebn", "embcat", "W1", "b1", "emb", "C"]
 
 
-def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = None) -> pd.DataFrame:
-    """One row per tensor: is the hand-written gradient exactly / approximately autograd's?"""
+def compare(name: str, mine: torch.Tensor, auto: torch.Tensor) -> dict:
+    """The lecture's `cmp` as a row: bit-exact, allclose (rtol 1e-5, atol APPROX_ATOL), the largest difference."""
+    return {"tensor": name, "shape": str(tuple(auto.shape)), "exact": bool(torch.equal(mine, auto)),
+            "approximate": bool(torch.allclose(mine, auto, atol=APPROX_ATOL)),
+            "maxdiff": (mine - auto).abs().max().item()}
+
+
+def _autograd_pass(model, Xb: torch.Tensor, Yb: torch.Tensor):
+    """The chunked forward on a detached copy of the parameters, with autograd's gradient of every step."""
     check_manual_model(model)
     p = {k: v.detach().clone().requires_grad_(True) for k, v in mlp_parameters(model).items()}
     t = chunked_forward(p, Xb, Yb)
@@ -129,22 +186,122 @@ def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = N
         if name != "loss":
             value.retain_grad()
     t["loss"].backward()
+    return p, t
+
+
+def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = None) -> pd.DataFrame:
+    """One row per tensor (in the lecture's order): its stage and forward step, and whether the
+    hand-written gradient is exactly / approximately autograd's."""
+    if mistake is not None and mistake not in MISTAKES:
+        raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
+    p, t = _autograd_pass(model, Xb, Yb)
     with torch.no_grad():
         d = chunked_backward(p, t, Xb, Yb, mistake)
     rows = []
     for name in CHECK_ORDER:
-        auto = (p.get(name) if name in p else t[name]).grad
-        mine = d[name]
-        rows.append({
-            "tensor": name, "shape": str(tuple(auto.shape)),
-            "exact": bool(torch.equal(mine, auto)),
-            "approximate": bool(torch.allclose(mine, auto)),
-            "maxdiff": (mine - auto).abs().max().item(),
-        })
+        stage, forward = STEPS[name]
+        auto = (p[name] if name in p else t[name]).grad
+        rows.append({**compare(name, d[name], auto), "stage": stage, "forward": forward})
+    return pd.DataFrame(rows)[["tensor", "stage", "forward", "shape", "exact", "approximate", "maxdiff"]]
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """One sentence: do all rows pass, and if not, which fail and by how much at most."""
+    failed = table[~table["approximate"]]
+    if failed.empty:
+        return f"all {len(table)} gradients match autograd"
+    worst = failed.loc[failed["maxdiff"].idxmax()]
+    return (f"{len(failed)} of {len(table)} gradients differ from autograd: {', '.join(failed['tensor'])} "
+            f"(largest difference {worst['maxdiff']:.3g}, at {worst['tensor']})")
+
+
+def cmp_lines(table: pd.DataFrame) -> list[str]:
+    """The table as the lecture's `cmp` printed it, one line per tensor."""
+    return [f"{row.tensor:15s} | exact: {str(row.exact):5s} | approximate: {str(row.approximate):5s} | "
+            f"maxdiff: {row.maxdiff}" for row in table.itertuples()]
+
+
+# ------------------------------------------------------------------------ exercises 2-4: in one go
+def cross_entropy_backward(logits: torch.Tensor, Yb: torch.Tensor) -> torch.Tensor:
+    """Exercise 2: d loss / d logits = (softmax(logits) - one_hot(Yb)) / n."""
+    n = logits.shape[0]
+    dlogits = F.softmax(logits, 1)
+    dlogits[torch.arange(n), Yb] -= 1
+    return dlogits / n
+
+
+def batchnorm_backward(bngain: torch.Tensor, bnvar_inv: torch.Tensor, bnraw: torch.Tensor,
+                       dhpreact: torch.Tensor) -> torch.Tensor:
+    """Exercise 3: d loss / d hprebn through the whole BatchNorm (Bessel-corrected variance)."""
+    n = dhpreact.shape[0]
+    return bngain * bnvar_inv / n * (
+        n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+
+
+FORMULAS = {  # check -> (title, LaTeX): the three "all in one go" results of the lecture
+    "cross-entropy": (
+        "Cross-entropy backward (exercise 2)",
+        r"\frac{\partial L}{\partial\,\mathrm{logits}_{ij}} = \frac{1}{n}\Big(\mathrm{softmax}"
+        r"(\mathrm{logits}_i)_j - \mathbb{1}[\,j = y_i\,]\Big)"),
+    "batchnorm": (
+        "BatchNorm backward (exercise 3)",
+        r"\begin{gathered}"
+        r"\frac{\partial L}{\partial\,\mathrm{hprebn}_i} = \frac{\gamma\,(\sigma^2 + \epsilon)^{-1/2}}{n}"
+        r"\Big(n\,\delta_i - \sum_k \delta_k - \frac{n}{n-1}\,\hat x_i \sum_k \delta_k \hat x_k\Big) \\"
+        r"\text{where } \delta = \frac{\partial L}{\partial\,\mathrm{hpreact}},\quad \hat x = \mathrm{bnraw},"
+        r"\quad \sigma^2 = \mathrm{bnvar}"
+        r"\end{gathered}"),
+    "whole net": (
+        "The whole net (exercise 4)",
+        r"\begin{aligned}"
+        r"d\mathrm{logits} &= \big(\mathrm{softmax}(\mathrm{logits}) - Y_{\text{one-hot}}\big)\,/\,n \\"
+        r"dh &= d\mathrm{logits}\,W_2^\top, \quad dW_2 = h^\top d\mathrm{logits}, \quad "
+        r"db_2 = \textstyle\sum_i d\mathrm{logits}_i \\"
+        r"d\mathrm{hpreact} &= (1 - h^2) \odot dh \\"
+        r"d\gamma &= \textstyle\sum_i \hat x_i \odot d\mathrm{hpreact}_i, \quad d\beta = \sum_i d\mathrm{hpreact}_i \\"
+        r"d\mathrm{hprebn} &= \text{the BatchNorm backward above} \\"
+        r"d\mathrm{embcat} &= d\mathrm{hprebn}\,W_1^\top, \quad dW_1 = \mathrm{embcat}^\top d\mathrm{hprebn}, "
+        r"\quad db_1 = \textstyle\sum_i d\mathrm{hprebn}_i \\"
+        r"dC[c] &= \textstyle\sum d\mathrm{emb} \text{ over every position holding character } c"
+        r"\end{aligned}"),
+}
+
+
+def one_go_checks(model, Xb: torch.Tensor, Yb: torch.Tensor) -> pd.DataFrame:
+    """Exercises 2-4 against autograd: each FORMULAS entry's result as `compare` rows, keyed by `check`.
+
+    Every formula reads the forward tensors of `chunked_forward`, and the BatchNorm formula starts
+    from autograd's d loss / d hpreact, so each row tests its own formula alone.
+    """
+    p, t = _autograd_pass(model, Xb, Yb)
+    with torch.no_grad():
+        dlogits = cross_entropy_backward(t["logits"], Yb)
+        dhprebn = batchnorm_backward(p["bngain"], t["bnvar_inv"], t["bnraw"], t["hpreact"].grad)
+        grads = one_go_backward(p, t, Xb, Yb)
+    rows = [{"check": "cross-entropy", **compare("logits", dlogits, t["logits"].grad)},
+            {"check": "batchnorm", **compare("hprebn", dhprebn, t["hprebn"].grad)}]
+    rows += [{"check": "whole net", **compare(name, grads[name], p[name].grad)} for name in mlp_parameters(model)]
     return pd.DataFrame(rows)
 
 
-# ------------------------------------------------------------------------ exercise 4: fused, for training
+def one_go_backward(p: dict[str, torch.Tensor], f: dict[str, torch.Tensor], Xb: torch.Tensor,
+                    Yb: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Exercise 4's backward pass: every parameter's gradient from the forward tensors `f`
+    (embcat, bnraw, bnvar_inv, h, logits), with the compact formulas."""
+    dlogits = cross_entropy_backward(f["logits"], Yb)
+    dh = dlogits @ p["W2"].T
+    dhpreact = (1.0 - f["h"] ** 2) * dh
+    dhprebn = batchnorm_backward(p["bngain"], f["bnvar_inv"], f["bnraw"], dhpreact)
+    dembcat = dhprebn @ p["W1"].T
+    return {
+        "C": torch.zeros_like(p["C"]).index_add_(0, Xb.reshape(-1), dembcat.view(-1, p["C"].shape[1])),
+        "W1": f["embcat"].T @ dhprebn, "b1": dhprebn.sum(0),
+        "bngain": (f["bnraw"] * dhpreact).sum(0).reshape(p["bngain"].shape),
+        "bnbias": dhpreact.sum(0).reshape(p["bnbias"].shape),
+        "W2": f["h"].T @ dlogits, "b2": dlogits.sum(0),
+    }
+
+
 def fused_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Forward the part-4 MLP and return (loss, gradients in `model.parameters()` order), no autograd.
 
@@ -153,39 +310,20 @@ def fused_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[torch.Te
     """
     p = mlp_parameters(model)
     lin1, bn, tanh, lin2 = layers_of(model)
-    n = Xb.shape[0]
-    emb = p["C"][Xb]  # (n, block_size, n_embd)
-    embcat = emb.view(n, -1)
-    hprebn = embcat @ p["W1"] + p["b1"]
+    f = {"embcat": p["C"][Xb].view(Xb.shape[0], -1)}  # (n, block_size * n_embd)
+    hprebn = f["embcat"] @ p["W1"] + p["b1"]
     bnmean = hprebn.mean(0, keepdim=True)
     bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-    bnvar_inv = (bnvar + BN_EPS) ** -0.5
-    bnraw = (hprebn - bnmean) * bnvar_inv
-    hpreact = p["bngain"] * bnraw + p["bnbias"]
-    h = torch.tanh(hpreact)
-    logits = h @ p["W2"] + p["b2"]
-    loss = F.cross_entropy(logits, Yb)
-    lin1.out, bn.out, tanh.out, lin2.out = hprebn, hpreact, h, logits
+    f["bnvar_inv"] = (bnvar + BN_EPS) ** -0.5
+    f["bnraw"] = (hprebn - bnmean) * f["bnvar_inv"]
+    hpreact = p["bngain"] * f["bnraw"] + p["bnbias"]
+    f["h"] = torch.tanh(hpreact)
+    f["logits"] = f["h"] @ p["W2"] + p["b2"]
+    loss = F.cross_entropy(f["logits"], Yb)
+    lin1.out, bn.out, tanh.out, lin2.out = hprebn, hpreact, f["h"], f["logits"]
     m = bn.momentum
     bn.running_mean = (1 - m) * bn.running_mean + m * bnmean[0]
     bn.running_var = (1 - m) * bn.running_var + m * bnvar[0]
-
-    dlogits = F.softmax(logits, 1)
-    dlogits[torch.arange(n), Yb] -= 1
-    dlogits /= n
-    dh = dlogits @ p["W2"].T
-    dW2 = h.T @ dlogits
-    db2 = dlogits.sum(0)
-    dhpreact = (1.0 - h**2) * dh
-    dbngain = (bnraw * dhpreact).sum(0)
-    dbnbias = dhpreact.sum(0)
-    dhprebn = p["bngain"] * bnvar_inv / n * (
-        n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
-    dembcat = dhprebn @ p["W1"].T
-    dW1 = embcat.T @ dhprebn
-    db1 = dhprebn.sum(0)
-    dC = torch.zeros_like(p["C"]).index_add_(0, Xb.reshape(-1), dembcat.view(-1, p["C"].shape[1]))
-    grads = {"C": dC, "W1": dW1, "b1": db1, "bngain": dbngain.reshape(p["bngain"].shape),
-             "bnbias": dbnbias.reshape(p["bnbias"].shape), "W2": dW2, "b2": db2}
+    grads = one_go_backward(p, f, Xb, Yb)
     by_id = {id(v): grads[k] for k, v in p.items()}
     return loss, [by_id[id(param)] for param in model.parameters()]

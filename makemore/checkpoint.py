@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .data import Vocabulary
+from .data import Vocabulary, WordData
 from .models import LanguageModel, build_model, config_from_dict, config_to_dict
 
 FORMAT = "makemore-explorer/1"
@@ -79,12 +79,28 @@ def from_bytes(raw: bytes, source: str = "the file") -> Checkpoint:
         model = build_model(config)
         _load_state(model, payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{source} is a damaged checkpoint ({type(err).__name__}: {str(err)[:200]}).") from None
+        detail = " ".join(str(err).split())[:200]  # one line: load_state_dict lists its mismatches on many
+        raise CheckpointError(f"{source} is a damaged checkpoint ({type(err).__name__}: {detail}).") from None
     if config.vocab_size != vocab.size:
         raise CheckpointError(f"{source} is inconsistent: its model expects {config.vocab_size} tokens "
                               f"but its vocabulary has {vocab.size}.")
+    if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
+        raise CheckpointError(f"{source} holds NaN or infinite weights (a run that diverged): "
+                              "there is nothing to sample or evaluate; save a healthy run.")
     words = payload["words"].split("\n") if payload.get("words") else []
     return Checkpoint(model, vocab, words, payload.get("meta", {}))
+
+
+def data_for(ckpt: Checkpoint, data: WordData, source: str = "the checkpoint") -> WordData:
+    """The word list encoded with the checkpoint's vocabulary; refused if the list has characters the
+    model never saw (a checkpoint for another vocabulary)."""
+    unseen = sorted(set(data.vocab.chars) - set(ckpt.vocab.chars))
+    if unseen:
+        shown = " ".join(repr(ch) for ch in unseen[:8]) + (" …" if len(unseen) > 8 else "")
+        raise CheckpointError(
+            f"{source} was trained on another vocabulary ({ckpt.vocab.size} tokens): {data.name} uses "
+            f"{len(unseen):,} character(s) it has never seen ({shown}); use a word list with its characters.")
+    return WordData(data.words, ckpt.vocab, data.splits, data.name)
 
 
 def load(path: str | Path) -> Checkpoint:

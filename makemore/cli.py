@@ -1,4 +1,4 @@
-"""The command line: python -m makemore presets | train | sample | diagnose.
+"""The command line: python -m makemore presets | train | sample | diagnose | reproduce | gradcheck.
 
 Results go to stdout (the last line of `train` and `diagnose --json` is one JSON object);
 progress and errors go to stderr. Bad input exits with status 2 and a one-line message.
@@ -11,18 +11,21 @@ import math
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-from . import checkpoint, diagnostics
+from . import backprop, checkpoint, diagnostics, reproduce
 from .data import DataError, load_data
 from .models import ConfigError, build_model, layers_of
 from .presets import PRESETS, get_preset
 from .sample import sample_names
+from .sequence_models import fitted_to
 from .train import Trainer, build_trainer
 
 CHUNK = 500  # steps between progress updates
 DIAGNOSE_STEPS = 1001  # the lecture stops its deep net after step 1000
+LECTURE_NAMES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "names.txt"  # reproduce's default
 
 
 class UsageError(Exception):
@@ -57,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
     p.add_argument("--lr", type=float, help="base learning rate (the decay step stays)")
     p.add_argument("--batch-size", type=int, help="examples per step")
-    p.add_argument("--stats-every", type=int, help="diagnostics snapshot every K steps (0: none)")
+    p.add_argument("--stats-every", type=int,
+                   help="diagnostics snapshot every K steps (0: none; default: 10, as in the app)")
+    p.add_argument("--exact", action="store_true",
+                   help="train with the lecture's own operations (autograd) instead of the fast engine")
     p.add_argument("--out", help="directory to save the checkpoint (model.pt) and run.json in")
     p.set_defaults(run=cmd_train)
 
@@ -68,30 +74,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="sampling seed (default: the preset's)")
     p.set_defaults(run=cmd_sample)
 
+    p = sub.add_parser("evaluate", help="a checkpoint's loss on a word list's splits (one JSON object)")
+    p.add_argument("--out", required=True, help="the directory given to train --out")
+    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
+    p.add_argument("--split", choices=["lecture", "makemore", "none"], default="lecture",
+                   help="lecture: 80/10/10 after random.seed(42) shuffle; makemore: makemore.py's "
+                        "train/test split; none: all words as train")
+    p.set_defaults(run=cmd_evaluate)
+
     p = sub.add_parser("diagnose", help="train N steps, print part 3's statistics of the last batch")
     add_data_args(p)
     p.add_argument("--steps", type=int, default=DIAGNOSE_STEPS, help="steps before the snapshot")
     p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_diagnose)
+
+    p = sub.add_parser("reproduce", help="train the lecture presets' full schedules; lecture vs ours")
+    p.add_argument("--input", help=f"the lectures' names.txt (default: {LECTURE_NAMES})")
+    p.add_argument("--preset", choices=reproduce.PRESET_NAMES, help="only this preset (default: all of them)")
+    p.add_argument("--steps", type=int, help="stop each schedule after N steps (a quick check)")
+    p.add_argument("--exact", action="store_true", help="the lecture's own operations instead of the fast engine")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+    p.set_defaults(run=cmd_reproduce)
+
+    p = sub.add_parser("gradcheck", help="part 4: every hand-written gradient against autograd (exit 1 if one fails)")
+    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
+    p.add_argument("--seed", type=int, help="generator seed for the init and the minibatch (default: the lecture's)")
+    p.add_argument("--mistake", choices=list(backprop.MISTAKES), help="plant a typical mistake to see it caught")
+    p.set_defaults(run=cmd_gradcheck)
     return parser
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
     p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
-    p.add_argument("--split", choices=["lecture", "none"], default="lecture",
-                   help="lecture: 80/10/10 after random.seed(42) shuffle; none: train on all words")
+    p.add_argument("--split", choices=["lecture", "makemore", "none"], default="lecture",
+                   help="lecture: 80/10/10 after random.seed(42) shuffle; makemore: makemore.py's (1,000 test "
+                        "words drawn by torch.randperm after seed 3407, the rest train); none: train on all words")
     p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
 
 
 # ---------------------------------------------------------------------------------- commands
 def cmd_presets(args) -> int:
     vocab_size = load_data().vocab.size
-    print(f"{'preset':<10} {'part':<4} {'params':>8}  description")
+    print(f"{'preset':<11} {'part':<11} {'params':>8}  description")
     for preset in PRESETS.values():
         params = build_model(replace(preset.model, vocab_size=vocab_size)).num_params()
-        print(f"{preset.name:<10} {preset.part:<4} {params:>8,}  {preset.description}")
+        print(f"{preset.name:<11} {preset.part:<11} {params:>8,}  {preset.description}")
     return 0
 
 
@@ -110,7 +139,8 @@ def make_trainer(args, **train_overrides) -> tuple[Trainer, object]:
     if "lr" in overrides and not overrides["lr"] > 0:
         raise UsageError("--lr must be above 0")
     seed = args.seed if args.seed is not None else preset.seed
-    return build_trainer(preset.model, replace(preset.train, **overrides), data, seed, args.device), preset
+    model_config = fitted_to(preset.model, data)  # sequence models read the longest word + 1
+    return build_trainer(model_config, replace(preset.train, **overrides), data, seed, args.device), preset
 
 
 def run_with_progress(trainer: Trainer, steps: int, snapshot_last: bool = False) -> None:
@@ -124,7 +154,7 @@ def run_with_progress(trainer: Trainer, steps: int, snapshot_last: bool = False)
 
 def cmd_train(args) -> int:
     trainer, preset = make_trainer(args, steps=args.steps, lr=args.lr, batch_size=args.batch_size,
-                                   stats_every=args.stats_every)
+                                   stats_every=args.stats_every, exact=args.exact or None)
     run_with_progress(trainer, trainer.config.steps)
     losses = trainer.final_losses() if not trainer.diverged else {"train_loss": None, "dev_loss": None, "test_loss": None}
     summary = {
@@ -158,6 +188,14 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    ckpt = checkpoint.load(args.out)
+    data = checkpoint.data_for(ckpt, load_data(args.input, split=args.split), source=args.out)
+    losses = {f"{split}_loss": ckpt.model.mean_nll(*ckpt.model.examples(data, split)) for split in data.split_names}
+    print(json.dumps({"input": args.input or "data/names.txt", "split": args.split, **losses}))
+    return 0
+
+
 def cmd_diagnose(args) -> int:
     if args.steps < 1:
         raise UsageError("--steps must be at least 1")
@@ -178,6 +216,36 @@ def cmd_diagnose(args) -> int:
     else:
         print_report(report)
     return 0
+
+
+def cmd_reproduce(args) -> int:
+    path = Path(args.input) if args.input else LECTURE_NAMES
+    if not path.is_file():
+        raise UsageError(f"reproduce needs the lectures' names.txt: none at {path}; pass --input FILE")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda asked for, but no CUDA GPU is available here")
+    data = load_data(path)
+    rows = []
+    for name in [args.preset] if args.preset else reproduce.PRESET_NAMES:
+        print(name, file=sys.stderr)
+        start = time.perf_counter()
+        trainer = reproduce.trainer_for(name, data, args.steps, args.exact, args.device)
+        run_with_progress(trainer, trainer.config.steps)
+        rows.append(reproduce.result(name, trainer, time.perf_counter() - start))
+    print(reproduce.markdown_table(rows))
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    preset = PRESETS["backprop"]
+    data = load_data(args.input)
+    seed = args.seed if args.seed is not None else preset.seed
+    table = backprop.gradcheck(*backprop.lecture_batch(preset.model, data, seed), mistake=args.mistake)
+    print("\n".join(backprop.cmp_lines(table)))
+    print(backprop.verdict(table))
+    return 0 if table["approximate"].all() else 1
 
 
 def print_report(report: dict) -> None:

@@ -13,6 +13,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # uploads and --input files larger than this a
 MAX_WORD_CHARS = 200  # one item per line: a longer line is almost certainly not a word list
 MAX_VOCAB = 2000  # distinct characters; beyond this the output layer stops being "small"
 LECTURE_SPLIT_SEED = 42
+MAKEMORE_SEED = 3407  # makemore.py's default --seed, which also draws its split
 SPLITS = ("train", "dev", "test")
 # the boundary token: '.' as in the lectures, unless the data itself uses '.'
 BOUNDARY_CANDIDATES = ".|#~^_*$@+=%&;:!?/\\<>" + "·¶§¤"
@@ -26,9 +27,7 @@ def parse_words(raw: bytes | str, source: str = "the file") -> list[str]:
     """Decode UTF-8 text and return its items, one per line (stripped, blank lines dropped)."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
-            raise DataError(
-                f"{source} is {len(raw) / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB."
-            )
+            raise DataError(_too_large(source, len(raw)))
         if b"\x00" in raw:
             raise DataError(f"{source} looks like a binary file (it contains NUL bytes), not a text list.")
         try:
@@ -57,8 +56,13 @@ def read_words(path: str | Path) -> list[str]:
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise DataError(f"{path} is {path.stat().st_size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
+        raise DataError(_too_large(str(path), path.stat().st_size))
     return parse_words(path.read_bytes(), source=str(path))
+
+
+def _too_large(source: str, size: int) -> str:
+    return (f"{source} is {size:,} bytes, over the limit of {MAX_FILE_BYTES // 2**20} MB ({MAX_FILE_BYTES:,} bytes); "
+            "split it or keep the first part.")
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,36 @@ def build_windows(words: list[str], vocab: Vocabulary, block_size: int) -> tuple
     return torch.from_numpy(X), torch.from_numpy(Y)
 
 
+def build_sequences(words: list[str], vocab: Vocabulary, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """makemore.py's examples: one row per word, x = [0] + word + 0-padding, y = word + [0] + -1 padding.
+
+    Row i predicts every character of a word and its end at once (-1 marks positions with no
+    target). A word too long for the block (len + 1 > block_size) gets extra rows, one per
+    remaining target, whose input is the last block_size tokens before it and whose only target
+    is the last position: exactly the context sampling gives the model. X and Y are (N, block_size).
+    """
+    if block_size < 1:
+        raise ValueError("block_size must be at least 1")
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    codes = vocab.encode_text("".join(words))
+    # one stream per word: the opening boundary, the word, the closing boundary, block_size zeros
+    padded = lengths + 2 + block_size
+    word_starts = np.cumsum(padded) - padded
+    stream = np.zeros(int(padded.sum()), dtype=np.int64)
+    stream[np.repeat(word_starts + 1, lengths) + _ranks(lengths)] = codes
+    rows_per_word = 1 + np.maximum(lengths + 1 - block_size, 0)
+    row_word = np.repeat(np.arange(len(words)), rows_per_word)
+    row_rank = _ranks(rows_per_word)  # 0: the word's first row; k: the k-th extra row
+    starts = word_starts[row_word] + row_rank
+    positions = np.arange(block_size)
+    X = stream[starts[:, None] + positions]
+    Y = stream[starts[:, None] + positions + 1]
+    active = np.where((row_rank == 0)[:, None], positions <= lengths[row_word][:, None],
+                      positions == block_size - 1)
+    Y[~active] = -1
+    return torch.from_numpy(X), torch.from_numpy(Y)
+
+
 def _ranks(counts: np.ndarray) -> np.ndarray:
     """For counts [2, 3]: [0, 1, 0, 1, 2], the position of each element inside its group."""
     total = int(counts.sum())
@@ -171,6 +205,14 @@ def lecture_split(words: list[str], seed: int = LECTURE_SPLIT_SEED) -> dict[str,
     random.Random(seed).shuffle(shuffled)  # same permutation as seeding the global RNG
     n1, n2 = int(0.8 * len(shuffled)), int(0.9 * len(shuffled))
     return {"train": shuffled[:n1], "dev": shuffled[n1:n2], "test": shuffled[n2:]}
+
+
+def makemore_split(words: list[str], seed: int = MAKEMORE_SEED) -> dict[str, list[str]]:
+    """makemore.py's split: torch.manual_seed(3407); torch.randperm; the last min(1000, 10%) are the test set."""
+    test_size = min(1000, int(len(words) * 0.1))
+    order = torch.randperm(len(words), generator=torch.Generator().manual_seed(seed)).tolist()
+    return {"train": [words[i] for i in order[:len(words) - test_size]],
+            "test": [words[i] for i in order[len(words) - test_size:]]}
 
 
 @dataclass
@@ -193,13 +235,19 @@ class WordData:
             empty = [name for name, part in splits.items() if not part]
             if empty:
                 raise DataError(
-                    f"{len(words)} word(s) are too few for the 80/10/10 split (the {', '.join(empty)} "
-                    "split would be empty); use at least 10 words, or no split."
+                    f"{len(words)} word(s) are too few for the lectures' 80/10/10 split (the "
+                    f"{' and '.join(empty)} part{'s' if len(empty) > 1 else ''} would be empty): add words, at "
+                    "least 10 (on the command line, --split none trains on all of them)."
                 )
         elif split == "none":
             splits = {"train": list(words)}
+        elif split == "makemore":
+            splits = makemore_split(words)
+            if not splits["test"]:
+                raise DataError(f"{len(words)} word(s) are too few for makemore.py's split (10% test): "
+                                "add words, at least 10.")
         else:
-            raise ValueError(f"unknown split {split!r}: use 'lecture' or 'none'")
+            raise ValueError(f"unknown split {split!r}: use 'lecture', 'makemore' or 'none'")
         return cls(list(words), vocab, splits, name)
 
     @property
@@ -210,6 +258,13 @@ class WordData:
         key = (split, block_size)
         if key not in self._windows:
             self._windows[key] = build_windows(self.splits[split], self.vocab, block_size)
+        return self._windows[key]
+
+    def sequences(self, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """makemore.py-style rows of a split (see build_sequences), built once per block size."""
+        key = ("sequences", split, block_size)
+        if key not in self._windows:
+            self._windows[key] = build_sequences(self.splits[split], self.vocab, block_size)
         return self._windows[key]
 
     @property

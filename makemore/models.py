@@ -143,8 +143,10 @@ class NGramCounts(LanguageModel):
 
     @property
     def P(self) -> torch.Tensor:
+        """Row-normalized smoothed counts; a context never seen (a zero row, smoothing 0) is uniform."""
         P = (self.N + self.config.smoothing).float()
-        return P / P.sum(1, keepdim=True)
+        totals = P.sum(1, keepdim=True)
+        return torch.where(totals > 0, P / totals.clamp_min(1e-30), 1.0 / P.shape[1])
 
     def logits(self, idx):
         return self.P[self.row_index(idx)].log()
@@ -377,9 +379,15 @@ FAMILIES: dict[str, tuple[type, type[LanguageModel]]] = {
 }
 
 
+def families() -> dict[str, tuple[type, type[LanguageModel]]]:
+    """Every model family by name: the lectures' and makemore.py's sequence models."""
+    from .sequence_models import SEQUENCE_FAMILIES  # imports this module: resolved at call time
+    return {**FAMILIES, **SEQUENCE_FAMILIES}
+
+
 def build_model(config, generator: torch.Generator | None = None) -> LanguageModel:
     """Instantiate the model a config describes, drawing its init from `generator`."""
-    _, model_cls = FAMILIES[config.family]
+    _, model_cls = families()[config.family]
     return model_cls(config, generator)
 
 
@@ -389,7 +397,7 @@ def config_to_dict(config) -> dict:
 
 def config_from_dict(data: dict):
     data = dict(data)
-    config_cls, _ = FAMILIES[data.pop("family")]
+    config_cls, _ = families()[data.pop("family")]
     known = {f.name for f in fields(config_cls)}
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
     return config_cls(**values)

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .data import MAKEMORE_SEED
 from .models import DeepMLPConfig, MLPConfig, NeuralBigramConfig, NGramConfig, WaveNetConfig
+from .sequence_models import BoWConfig, GRUConfig, RNNConfig, TransformerConfig
 from .train import TrainConfig
 
 LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647) in parts 1-4
 SAMPLE_SEED = LECTURE_SEED + 10  # the lectures' sampling generator (parts 2-5)
+MAKEMORE_STEPS = 15_000  # makemore.py trains until stopped; the Transformer's test loss bottoms out near here (README)
+# makemore.py's optimization: AdamW, lr 5e-4, weight decay 0.01, batch 32 words, no lr decay
+MAKEMORE_TRAIN = TrainConfig(steps=MAKEMORE_STEPS, batch_size=32, lr=5e-4, lr_decay_at=None, optimizer="adamw",
+                             weight_decay=0.01, stats_every=100)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,15 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("wavenet", "5", "WaveNet-style hierarchy: block 8, emb 24, 3 levels of FlattenConsecutive(2)",
            WaveNetConfig(), TrainConfig(lr_decay_at=150_000), seed=42,
            lecture=LectureFigures(params=76579, first_loss=3.3167, train=1.769, dev=1.993)),
+    Preset("rnn", "makemore.py", "RNN (Mikolov 2010): emb 64, 64 tanh hidden units, whole words; AdamW",
+           RNNConfig(), MAKEMORE_TRAIN, seed=MAKEMORE_SEED, lecture=LectureFigures(params=11803)),
+    Preset("gru", "makemore.py", "GRU (Cho 2014): emb 64, 64 gated hidden units, whole words; AdamW",
+           GRUConfig(), MAKEMORE_TRAIN, seed=MAKEMORE_SEED, lecture=LectureFigures(params=28315)),
+    Preset("bow", "makemore.py", "bag of words: emb 64, causal average of the past, 64-unit tanh MLP; AdamW",
+           BoWConfig(), MAKEMORE_TRAIN, seed=MAKEMORE_SEED, lecture=LectureFigures(params=12827)),
+    Preset("transformer", "makemore.py", "Transformer (Vaswani 2017): 4 layers, 4 heads, 64 channels; AdamW",
+           TransformerConfig(), MAKEMORE_TRAIN, seed=MAKEMORE_SEED,
+           lecture=LectureFigures(params=204544, note="makemore.py reports a test loss of about 1.92 on names.txt")),
 ]}
 
 

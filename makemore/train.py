@@ -2,7 +2,12 @@
 
 It runs the lectures' loop: a minibatch drawn with `torch.randint(..., generator=g)`, forward,
 backward, `p.data += -lr * p.grad` with a step decay, and records a bounded loss history.
-Every `stats_every` steps it also takes a diagnostics snapshot and logs the update:data ratios.
+Every `stats_every` steps it also records the update:data ratios and the tanh saturation (their
+histories), and after each chunk of steps the last recorded step becomes the diagnostics snapshot.
+
+Two interchangeable step functions compute the same numbers: `ExactStep`, the lecture's own
+operations through autograd (or part 4's hand-written backward), and the default
+`engine.FastStep`, the same math in a few fused operations (several times faster).
 """
 from __future__ import annotations
 
@@ -12,12 +17,16 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from . import backprop, diagnostics
+from . import backprop, diagnostics, engine, grouped_stats
 from .data import WordData
 from .history import History
-from .models import LanguageModel, build_model
+from .layers import Nonlinearity
+from .models import LanguageModel, build_model, layers_of
 
 MAX_EVALS = 1000  # evaluation records kept (older ones thinned)
+MAX_RECORDINGS = 32  # recorded steps whose statistics are computed together (bounds the memory held)
+FIRST_CHUNK = 16  # advance_for: steps in its first chunk, before it knows the speed
+MAX_CHUNK = 2000  # advance_for: most steps in one chunk
 DIVERGENCE_FACTOR = 10.0  # a loss this many times above max(first loss, uniform guess) has diverged
 
 
@@ -32,6 +41,28 @@ class TrainConfig:
     optimizer: str = "sgd"  # "sgd" (the lectures) or "adamw" (makemore.py)
     weight_decay: float = 0.0  # AdamW only
     stats_every: int = 10  # take a diagnostics snapshot every k steps (0: never)
+    exact: bool = False  # True: the lecture's own operations (autograd), not the fused fast path
+
+
+def advance_within(trainer, seconds: float, max_steps: int | None = None) -> int:
+    """Call `trainer.advance(n)` in chunks until about `seconds` are spent, max_steps are done or
+    `trainer.done`; returns the steps taken.
+
+    At least one chunk runs, so a slow machine still makes progress; chunks grow to fill the budget
+    from the measured speed. Works for anything with `advance(n) -> steps` and `done` (a Sweep too).
+    """
+    deadline = time.perf_counter() + seconds
+    done, chunk = 0, FIRST_CHUNK
+    while not trainer.done and (max_steps is None or done < max_steps):
+        t0 = time.perf_counter()
+        n = trainer.advance(chunk if max_steps is None else min(chunk, max_steps - done))
+        done += n
+        now = time.perf_counter()
+        if n == 0 or now >= deadline:
+            break
+        per_step = (now - t0) / n
+        chunk = int(max(1, min(MAX_CHUNK, (deadline - now) / per_step)))
+    return done
 
 
 class Trainer:
@@ -46,27 +77,24 @@ class Trainer:
             model.fit(self.X, self.Y)
         self.params = [p for p in model.parameters()]
         self.param_names = [name for name, _ in model.named_parameters()]
-        self.optimizer = self._make_optimizer()
+        fast = not config.exact and config.optimizer == "sgd" and engine.supports(model)
+        self.stepper = engine.FastStep(model) if fast else ExactStep(model, config)
         self.step = 0
         self.base_lr = config.lr
         self.first_loss: float | None = None
         self.diverged_at: int | None = None
         self.diverged_reason = ""
+        self._loss_limit = DIVERGENCE_FACTOR * math.log(model.config.vocab_size)  # above it: diverged
         self.seconds = 0.0
         self.loss_history = History(1)
         self.update_history = History(max(len(self.params), 1), capacity=2048)
         self.saturation_history = History(max(len(diagnostics.nonlinearity_indices(model)), 1) * 2, capacity=2048)
         self.snapshot: diagnostics.Snapshot | None = None
+        self._recordings: list = []  # recorded steps whose statistics are not computed yet
+        self._rows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (steps, ratios, saturation)
+        self._last_recording = None  # (recording, its ratios): the candidate for the next snapshot
         self.evals: list[dict] = []
         self.lr_changes: list[tuple[int, float]] = []
-
-    def _make_optimizer(self):
-        if self.config.optimizer == "adamw":
-            return torch.optim.AdamW(self.params, lr=self.config.lr, betas=(0.9, 0.99), eps=1e-8,
-                                     weight_decay=self.config.weight_decay)
-        if self.config.optimizer != "sgd":
-            raise ValueError(f"unknown optimizer {self.config.optimizer!r}")
-        return None
 
     # ------------------------------------------------------------------ schedule
     @property
@@ -94,93 +122,100 @@ class Trainer:
         if n == 0 or self.diverged or not self.params:
             return 0
         start = time.perf_counter()
-        batches = self._draw_batches(n)
-        losses = torch.empty(n)
         stats_every = self.config.stats_every
-        for i in range(n):
+        losses: list[torch.Tensor] = []
+        checked = 0  # losses[:checked] are known to be sane
+        for i, batch in enumerate(self._draw_batches(n)):
             step = self.step + i
-            snap = (stats_every and step % stats_every == 0) or (snapshot_last and i == n - 1)
-            Xb, Yb = (self.X, self.Y) if batches is None else (self.X[batches[i]], self.Y[batches[i]])
-            losses[i] = self._train_step(Xb, Yb, self.lr_at(step), step, bool(snap))
-        done = self._record_losses(losses)
+            lr = self.lr_at(step)
+            record = bool(stats_every and step % stats_every == 0) or (snapshot_last and i == n - 1)
+            losses.append(self.stepper.step(batch, lr, record))
+            if record:  # a recorded step must be a sane one: check the losses so far first
+                if self._cut_at_divergence(losses, checked):
+                    break
+                checked = len(losses)
+                self._recordings.append(self.stepper.record(step, lr))
+                if len(self._recordings) == MAX_RECORDINGS:
+                    self._summarize_recordings()
+        if not self.diverged:
+            self._cut_at_divergence(losses, checked)
+        self.stepper.keep_outputs()
+        if losses:
+            self.loss_history.append(torch.arange(self.step, self.step + len(losses)), torch.stack(losses).cpu())
+        self.step += len(losses)
+        self._finish_statistics()
         self.seconds += time.perf_counter() - start
-        return done
+        return len(losses)
 
-    def _draw_batches(self, n: int) -> torch.Tensor | None:
-        """n minibatches of indices in one draw (the same stream as n separate draws)."""
+    def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train for about `seconds` of wall-clock time (or max_steps); see advance_within."""
+        return advance_within(self, seconds, max_steps)
+
+    def _draw_batches(self, n: int) -> list:
+        """n minibatches in one draw (the same stream as n separate draws), as the stepper takes them."""
         if self.config.batch_size is None:
-            return None
-        idx = torch.randint(0, self.X.shape[0], (n, self.config.batch_size), generator=self.g)
-        return idx.to(self.device)
+            return self.stepper.batches(self.X[None], self.Y[None]) * n  # the whole split, every step
+        idx = torch.randint(0, self.X.shape[0], (n, self.config.batch_size), generator=self.g).to(self.device)
+        return self.stepper.batches(self.X[idx], self.Y[idx])
 
-    def _train_step(self, Xb, Yb, lr: float, step: int, snapshot: bool) -> torch.Tensor:
-        model = self.model
-        if model.manual_backward:
-            with torch.no_grad():
-                loss, grads = backprop.fused_gradients(model, Xb, Yb)
-                for p, grad in zip(self.params, grads):
-                    p.grad = grad
-        else:
-            _, loss = model(Xb, Yb)
-            if snapshot:
-                diagnostics.retain_layer_grads(model)
-            for p in self.params:
-                p.grad = None
-            loss.backward()
-        with torch.no_grad():
-            if self.optimizer is None:
-                for p in self.params:
-                    p.data += -lr * p.grad
-                updates = [lr * p.grad for p in self.params] if snapshot else None
-            else:
-                before = [p.detach().clone() for p in self.params] if snapshot else None
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
-                self.optimizer.step()
-                updates = [p.detach() - b for p, b in zip(self.params, before)] if snapshot else None
-            if snapshot:
-                self._take_snapshot(step, lr, updates)
-        return loss.detach()
+    def _summarize_recordings(self) -> None:
+        """Statistics of the queued recorded steps, computed together; the last one may become the snapshot."""
+        ratios, saturation = self.stepper.statistics(self._recordings)
+        self._rows.append((torch.tensor([r.step for r in self._recordings]), ratios, saturation))
+        self._last_recording = (self._recordings[-1], ratios[-1])
+        self._recordings = []
 
-    def _take_snapshot(self, step: int, lr: float, updates: list[torch.Tensor]) -> None:
-        ratios = diagnostics.update_ratios(self.params, updates)
-        if not bool(torch.isfinite(ratios).all()) and self.snapshot is not None:
-            return  # keep the last healthy picture of a run that is blowing up
-        self.snapshot = diagnostics.capture(self.model, step, lr, ratios)
-        self.update_history.append(torch.tensor([step]), ratios.unsqueeze(0))
-        summary = diagnostics.nonlinearity_summary(self.model)
-        if summary.numel():
-            self.saturation_history.append(torch.tensor([step]), summary.flatten().unsqueeze(0))
+    def _finish_statistics(self) -> None:
+        """After a chunk: the histories get its statistics, and its last recorded step becomes the
+        snapshot (unless its ratios are not finite: then the last healthy picture stays)."""
+        if self._recordings:
+            self._summarize_recordings()
+        for steps, ratios, saturation in self._rows:
+            self.update_history.append(steps, ratios)
+            if saturation.numel():
+                self.saturation_history.append(steps, saturation.flatten(1))
+        if self._last_recording is not None:
+            recording, ratios = self._last_recording
+            if self.snapshot is None or bool(torch.isfinite(ratios).all()):
+                self.snapshot = self.stepper.snapshot(recording, ratios)
+        self._rows, self._last_recording = [], None
 
-    def _record_losses(self, losses: torch.Tensor) -> int:
-        """Append the chunk's losses; stop at the first divergent one. Returns the steps that count."""
-        if self.step == 0 and self.first_loss is None and torch.isfinite(losses[0]):
-            self.first_loss = float(losses[0])
-        limit = DIVERGENCE_FACTOR * max(self.first_loss or 0.0, math.log(self.model.config.vocab_size))
-        bad = ~torch.isfinite(losses) | (losses > limit)
-        n = len(losses)
-        if bool(bad.any()):
-            n = int(bad.nonzero()[0])
-            self.diverged_at = self.step + n
-            value = float(losses[n])
-            self.diverged_reason = (f"the loss became {value}" if not math.isfinite(value) else
-                                    f"the loss exploded to {value:,.1f} (over {limit:.0f})")
-        if n:
-            self.loss_history.append(torch.arange(self.step, self.step + n), losses[:n])
-        self.step += len(losses) if self.diverged_at is None else n
-        return n
+    def _cut_at_divergence(self, losses: list[torch.Tensor], checked: int) -> bool:
+        """Check this chunk's losses[checked:]; at the first that is not sane (NaN, inf, or far
+        above the start), mark the run as diverged there and drop it and what followed."""
+        if not losses[checked:]:
+            return False
+        values = torch.stack(losses[checked:])
+        if self.step == 0 and checked == 0 and torch.isfinite(values[0]):
+            self.first_loss = float(values[0])
+            self._loss_limit = DIVERGENCE_FACTOR * max(self.first_loss, math.log(self.model.config.vocab_size))
+        bad = ~(values <= self._loss_limit)  # NaN too
+        if not bool(bad.any()):
+            return False
+        first = checked + int(bad.nonzero()[0])
+        value = float(losses[first])
+        self.diverged_at = self.step + first
+        self.diverged_reason = (f"the loss became {value}" if not math.isfinite(value) else
+                                f"the loss exploded to {value:,.1f} (over {self._loss_limit:.0f})")
+        del losses[first:]
+        return True
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, split: str) -> float:
-        """Mean negative log likelihood of a whole split, in eval mode (BatchNorm's running stats)."""
-        return self.model.mean_nll(*self.model.examples(self.data, split))
+    def evaluate(self, split: str, max_examples: int | None = None) -> float:
+        """Mean negative log likelihood of a split in eval mode (BatchNorm's running stats).
 
-    def record_eval(self, splits: tuple[str, ...] = ("dev",)) -> dict:
+        max_examples: only the split's first examples (its words are in shuffled order, so they
+        are a fair sample), for cheap estimates while training live.
+        """
+        X, Y = self.model.examples(self.data, split)
+        return self.model.mean_nll(X[:max_examples], Y[:max_examples])
+
+    def record_eval(self, splits: tuple[str, ...] = ("dev",), max_examples: int | None = None) -> dict:
         """Evaluate and remember the result (the dev-loss points on the loss chart)."""
         row = {"step": self.step}
         for split in splits:
             if split in self.data.splits:
-                row[split] = self.evaluate(split)
+                row[split] = self.evaluate(split, max_examples)
         self.evals.append(row)
         if len(self.evals) > MAX_EVALS:
             self.evals = self.evals[::2]
@@ -193,6 +228,94 @@ class Trainer:
     @property
     def steps_per_s(self) -> float:
         return self.step / self.seconds if self.seconds > 0 else math.nan
+
+
+class ExactStep:
+    """The lecture's loop body: autograd through the layer modules, then `p.data += -lr * p.grad`.
+
+    Part 4's model takes its hand-written backward pass instead of autograd, as in the lecture;
+    `optimizer="adamw"` steps with makemore.py's AdamW instead of SGD.
+    """
+
+    def __init__(self, model: LanguageModel, config: TrainConfig) -> None:
+        self.model = model
+        self.params = list(model.parameters())
+        self.optimizer = _make_optimizer(self.params, config)
+        self._changes: list[torch.Tensor] = []  # the last recorded step's update of each parameter
+
+    def batches(self, Xs: torch.Tensor, Ys: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """A chunk of minibatches (Xs (n, B, ...), Ys (n, B)) as `step` takes them."""
+        return list(zip(Xs.unbind(0), Ys.unbind(0)))
+
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor], lr: float, record: bool = False) -> torch.Tensor:
+        loss = self._gradients(*batch, record)
+        with torch.no_grad():
+            if self.optimizer is None:
+                for p in self.params:
+                    p.data += -lr * p.grad
+                if record:
+                    self._changes = [lr * p.grad for p in self.params]
+            else:
+                before = [p.detach().clone() for p in self.params] if record else []
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                self.optimizer.step()
+                if record:
+                    self._changes = [p.detach() - b for p, b in zip(self.params, before)]
+        return loss
+
+    def _gradients(self, Xb, Yb, record: bool) -> torch.Tensor:
+        """Loss, with every parameter's .grad set (and, when recording, every layer's .out.grad)."""
+        model = self.model
+        if model.manual_backward:
+            with torch.no_grad():
+                loss, grads = backprop.fused_gradients(model, Xb, Yb)
+            for p, grad in zip(self.params, grads):
+                p.grad = grad
+            return loss
+        _, loss = model(Xb, Yb)
+        if record:
+            diagnostics.retain_layer_grads(model)
+        for p in self.params:
+            p.grad = None
+        loss.backward()
+        return loss.detach()
+
+    def keep_outputs(self) -> None:
+        """Nothing to do: the layer modules keep their `.out` themselves."""
+
+    @torch.no_grad()
+    def record(self, step: int, lr: float) -> "_Capture":
+        """The step just taken: its Snapshot (always: this path is not about speed), update:data
+        ratios and saturation summary."""
+        update_log10 = diagnostics.update_ratios(self.params, self._changes)
+        nonlinearities = [layer for layer in layers_of(self.model) if isinstance(layer, Nonlinearity)]
+        saturation = grouped_stats.saturation(nonlinearities, [layer.out for layer in nonlinearities])
+        return _Capture(step, diagnostics.capture(self.model, step, lr, update_log10), saturation)
+
+    def statistics(self, recordings: list["_Capture"]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(k, n_params) update:data ratios and (k, n_nonlinearities, 2) saturation of k recordings."""
+        return (torch.stack([r.snapshot.update_log10 for r in recordings]),
+                torch.stack([r.saturation for r in recordings]))
+
+    def snapshot(self, recording: "_Capture", update_log10: torch.Tensor) -> diagnostics.Snapshot:
+        return recording.snapshot
+
+
+@dataclass
+class _Capture:
+    step: int
+    snapshot: diagnostics.Snapshot
+    saturation: torch.Tensor
+
+
+def _make_optimizer(params: list[torch.Tensor], config: TrainConfig):
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, betas=(0.9, 0.99), eps=1e-8,
+                                 weight_decay=config.weight_decay)
+    if config.optimizer != "sgd":
+        raise ValueError(f"unknown optimizer {config.optimizer!r}")
+    return None
 
 
 def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed: int,

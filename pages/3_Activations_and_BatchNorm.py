@@ -11,6 +11,7 @@ from ui.live import control_buttons, live_area, live_run
 from ui.presentation import controls_area
 from ui.settings import shared_sidebar
 from ui.state import share_link
+from ui.sweep_panel import render_sweep_panel
 from ui.tours import diagnostics_tour
 from ui.walkthrough import walkthrough
 
@@ -56,3 +57,7 @@ if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
 
 live_area(STATE, lambda current: panel.draw(current, P))
+
+st.divider()
+with st.expander("Sweep: several copies at once (e.g. gains 0.5 … 3 side by side)", icon=":material/stacked_line_chart:"):
+    render_sweep_panel(settings)

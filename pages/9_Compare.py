@@ -8,6 +8,7 @@ from ui import runs
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height
 from ui.settings import shared_sidebar
+from ui.state import sidebar_share_link
 
 st.set_page_config(page_title="Compare runs", layout="wide")
 settings = shared_sidebar()
@@ -88,3 +89,4 @@ if upload is not None and st.session_state.get("compare_restored") != upload.fil
         st.session_state["compare_restored"] = upload.file_id
         st.success(f"Restored {restored.label}: it is now in the list above and on the Generate page.")
         st.rerun()
+sidebar_share_link()

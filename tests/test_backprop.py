@@ -1,14 +1,15 @@
-"""Part 4: the hand-written backward pass against autograd."""
+"""Part 4: the hand-written backward pass against autograd, and the twins trained side by side."""
 from dataclasses import replace
 
 import pytest
 import torch
 
-from makemore.backprop import CHECK_ORDER, MISTAKES, fused_gradients, gradcheck
-from makemore.data import WordData
+from makemore import twins
+from makemore.backprop import (CHECK_ORDER, FORMULAS, MISTAKES, STEPS, cmp_lines, fused_gradients, gradcheck,
+                               lecture_batch, one_go_checks, verdict)
 from makemore.models import build_model
 from makemore.presets import PRESETS
-from makemore.train import build_trainer
+from makemore.train import ExactStep, TrainConfig
 
 
 @pytest.fixture
@@ -29,12 +30,6 @@ def test_every_intermediate_gradient_matches_autograd(part4):
     assert table.set_index("tensor").loc["logprobs":"b2", "exact"].all()
 
 
-@pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_each_planted_mistake_is_caught(part4, mistake):
-    table = gradcheck(*part4, mistake=mistake)
-    assert not table["approximate"].all()
-
-
 def test_fused_gradients_equal_autograd(part4):
     model, Xb, Yb = part4
     _, loss = model(Xb, Yb)
@@ -47,11 +42,79 @@ def test_fused_gradients_equal_autograd(part4):
         assert torch.allclose(a, m, atol=1e-6)
 
 
-def test_manual_training_tracks_its_autograd_twin(default_data):
-    preset = PRESETS["backprop"]
-    manual = build_trainer(preset.model, preset.train, default_data, preset.seed)
-    twin = build_trainer(replace(preset.model, manual_backward=False), preset.train, default_data, preset.seed)
-    manual.advance(300)
-    twin.advance(300)
-    a, b = manual.loss_history.values.flatten(), twin.loss_history.values.flatten()
-    assert torch.allclose(a, b, atol=1e-3)
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_mistake_turns_red_from_where_it_is_made(part4, mistake):
+    table = gradcheck(*part4, mistake=mistake).set_index("tensor")
+    first_wrong = {"drop_broadcast_sum": "counts", "wrong_transpose": "h", "bias_mean": "b2",
+                   "tanh_uses_input": "hpreact", "forget_bessel": "bndiff2", "forget_mean_path": "hprebn",
+                   "embedding_overwrite": "C"}[mistake]
+    assert table.loc[:first_wrong, "approximate"].iloc[:-1].all()  # everything the backward pass reached before
+    assert not table.loc[first_wrong, "approximate"] and table.loc[first_wrong, "maxdiff"] > 1e-6
+
+
+def test_table_names_each_forward_step_and_reads_like_the_lectures_cmp(part4):
+    table = gradcheck(*part4)
+    assert set(table["stage"]) == {"embedding", "linear 1", "BatchNorm", "tanh", "linear 2", "softmax", "loss"}
+    assert set(CHECK_ORDER) == set(STEPS)
+    assert cmp_lines(table)[0] == "logprobs        | exact: True  | approximate: True  | maxdiff: 0.0"
+    assert verdict(table) == "all 26 gradients match autograd"
+    broken = verdict(gradcheck(*part4, mistake="bias_mean"))
+    assert broken.startswith("1 of 26 gradients differ from autograd: b2 (largest difference")
+
+
+def test_the_lecture_batch_is_drawn_after_the_init_from_one_generator(default_data):
+    model, Xb, Yb = lecture_batch(PRESETS["backprop"].model, default_data, 2147483647)
+    g = torch.Generator().manual_seed(2147483647)
+    twin = build_model(replace(PRESETS["backprop"].model, vocab_size=default_data.vocab.size), g)
+    X, Y = default_data.windows("train", 3)
+    ix = torch.randint(0, X.shape[0], (32,), generator=g)
+    assert torch.equal(Xb, X[ix]) and torch.equal(Yb, Y[ix])
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters()))
+
+
+def test_the_formulas_in_one_go_match_autograd(part4):
+    table = one_go_checks(*part4)
+    assert list(table["check"].unique()) == list(FORMULAS)
+    assert table["approximate"].all(), table[~table["approximate"]]
+    assert (table["maxdiff"] < 1e-7).all()
+    whole_net = table[table["check"] == "whole net"]
+    assert list(whole_net["tensor"]) == ["C", "W1", "b1", "bngain", "bnbias", "W2", "b2"]
+
+
+# ------------------------------------------------------------------------------------ twins
+@pytest.fixture
+def pair(default_data):
+    train = TrainConfig(steps=300, lr_decay_at=150, stats_every=0)
+    return twins.build_twins(PRESETS["backprop"].model, train, default_data, 2147483647)
+
+
+def test_twins_run_the_lectures_operations_by_hand_and_by_autograd(pair):
+    assert pair.manual.model.manual_backward and not pair.autograd.model.manual_backward
+    assert isinstance(pair.manual.stepper, ExactStep) and isinstance(pair.autograd.stepper, ExactStep)
+    assert all(torch.equal(a, b) for a, b in zip(pair.manual.model.parameters(), pair.autograd.model.parameters()))
+
+
+def test_twin_losses_coincide(pair):
+    assert twins.advance(pair, 200) == 200
+    frame = twins.loss_frame(pair)
+    manual, auto = (frame[frame["backward"] == b]["loss"].to_numpy() for b in twins.BACKWARDS)
+    assert len(manual) == len(auto) == 200
+    assert abs(manual - auto).max() == pytest.approx(twins.largest_gap(pair)) and twins.largest_gap(pair) < 1e-4
+
+
+def test_tick_keeps_the_twins_in_step_and_stops_at_the_end(pair):
+    assert pair.status == "ready"
+    pair.running = True
+    done = twins.tick(pair, budget=10.0, max_steps=120)
+    assert done == 120 and pair.manual.step == pair.autograd.step == 120 and pair.status == "training"
+    twins.tick(pair, budget=10.0)
+    assert pair.step == 300 and pair.autograd.step == 300 and not pair.running and pair.status == "finished"
+
+
+def test_evaluate_measures_both_twins_on_the_whole_splits(pair):
+    twins.advance(pair, 50)
+    results = twins.evaluate(pair)
+    assert list(results.columns) == list(twins.BACKWARDS) and list(results.index) == ["train", "dev"]
+    assert results.loc["dev", "autograd"] == pytest.approx(pair.autograd.evaluate("dev"))
+    assert results.loc["train", "hand-written"] == pytest.approx(results.loc["train", "autograd"], abs=1e-4)
+    assert pair.results_step == 50

@@ -1,23 +1,8 @@
 """python -m makemore: the scripted interface and its error messages."""
-import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
-
-
-def run(*args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "makemore", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-def last_json(proc):
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+from tests.cli_helpers import last_json, run
 
 
 def test_presets_table_lists_every_preset():

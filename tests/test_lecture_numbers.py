@@ -1,6 +1,5 @@
 """The lectures' printed numbers, reproduced on names.txt (skipped where it is absent)."""
 import pytest
-import torch
 
 from makemore import diagnostics
 from makemore.data import load_data

@@ -38,8 +38,9 @@ def test_steps_draw_every_chart_and_table():
     assert not at.exception
     assert trainer_of(at).step == 100
     assert any("**Step 100**" in m.value for m in at.markdown)
-    drawn = charts(at)
-    assert len(drawn) >= 8  # loss, activations, saturation, pre-activations (+ before BN), grads, weight grads, ud
+    assert len(charts(at)) == 7  # loss, activations, saturation, pre-activations, grads, weight grads, ud
+    at.toggle(key="diag_show_linear").set_value(True).run()
+    assert len(charts(at)) == 8  # + the Linear outputs before BatchNorm
     loss = chart_with_columns(at, "step", "loss", "smoothed")[0]["data"]
     assert any(len(frame) == 100 for frame in loss)
     sat = chart_with_columns(at, "example", "neuron", "dead")[0]["data"][0]

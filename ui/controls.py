@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from makemore.layers import NONLINEARITIES
 from ui.state import URL_READ, persistent_widget
 
 KAIMING_TANH = 5 / 3

@@ -54,7 +54,7 @@ def loss_section(run: LiveRun, prefix: str) -> None:
     st.subheader("Loss")
     show_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
                                  lr_changes, pinned, height=chart_height()), prefix, "loss")
-    st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss; red dashes: a uniform guess, "
+    st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss (4,096 dev examples); red dashes: a uniform guess, "
                "-ln(1/vocab). A broken init starts far above the red line and its first steps only squash "
                "the logits (the hockey stick); a good init starts on it. Grey dashes: pinned runs.")
 
@@ -93,10 +93,11 @@ def preactivation_section(snap: dg.Snapshot, prefix: str) -> None:
     kinds = ("BatchNorm1d",) if has_bn else ("Linear",)
     hist = dg.activation_histograms(snap, kinds)
     show_chart(charts.density_chart(hist, "input to the nonlinearity", chart_height()), prefix, "pre-activations")
-    if has_bn:
-        with st.expander("Before BatchNorm: the Linear outputs"):
-            show_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output",
-                                            chart_height()), prefix, "linear outputs")
+    if has_bn and st.toggle("Show the Linear outputs before BatchNorm too", key=f"{prefix}_show_linear",
+                            help="What BatchNorm receives: watch its spread change with the gain while the "
+                                 "normalized output above stays put."):
+        show_chart(charts.density_chart(dg.activation_histograms(snap, ("Linear",)), "Linear output",
+                                        chart_height()), prefix, "linear outputs")
     st.caption("What feeds the nonlinearity. A spread much wider than 1 drives tanh into its flat tails; "
                + ("BatchNorm re-centres every layer to mean 0, std 1 (times its learned gain)." if has_bn else
                   "a gain of 5/3 with 1/√fan_in keeps it near 1 (Kaiming init)."))
@@ -128,9 +129,8 @@ def weight_gradient_section(snap: dg.Snapshot, prefix: str) -> None:
 
 def update_section(run: LiveRun, prefix: str) -> None:
     st.subheader("Update : data ratio")
-    curve = runs.update_curve(run.trainer)
-    weights = [name for name, p in run.trainer.model.named_parameters() if p.ndim == 2]
-    curve = curve[curve["name"].isin(weights)]
+    curve = runs.update_curve(run.trainer, weights_only=True)
+    weights = set(curve["name"])
     pinned = None
     if run.pinned:
         pinned = pd.concat([p["updates"] for p in run.pinned], ignore_index=True)

@@ -17,11 +17,11 @@ import streamlit as st
 from makemore.models import config_to_dict
 from makemore.train import Trainer, TrainConfig, build_trainer
 from ui import runs
+from ui.pacing import live_fragment, paced_tick
 from ui.settings import Settings
 
-TICK_SECONDS = 0.5  # how often the live area redraws while training
-TRAIN_BUDGET = 0.3  # seconds of training per redraw (the rest is drawing)
 EVAL_EVERY = 1000  # steps between dev-loss points
+EVAL_EXAMPLES = 4096  # dev examples behind each live point (the whole split takes ~5x longer)
 
 
 @dataclass
@@ -57,9 +57,10 @@ def identity_of(model_config, settings: Settings) -> dict:
 
 def describe_change(old: dict, new: dict) -> str:
     """'depth 5 → 3, BatchNorm on → off': what differs between two identities, for the notice."""
-    names = {"n_layers": "depth", "n_hidden": "width", "batchnorm": "BatchNorm", "gain": "gain",
-             "output_scale": "output scale", "nonlinearity": "nonlinearity", "seed": "seed",
-             "data": "word list", "scale_by_fan_in": "1/√fan_in scaling", "device": "device"}
+    names = {"n_layers": "depth", "n_hidden": "width", "batchnorm": "BatchNorm", "output_scale": "output scale",
+             "data": "word list", "scale_by_fan_in": "1/√fan_in scaling", "n_embd": "embedding size",
+             "block_size": "context", "groups": "levels", "bn_dim0_bug": "BatchNorm bug", "w1_gain": "W1 gain",
+             "n_head": "heads", "n_layer": "layers"}
     parts = []
     for key in new:
         if old.get(key) != new[key] and key != "family":
@@ -99,10 +100,10 @@ def live_run(state_key: str, model_config, train_config: TrainConfig, settings: 
 
 
 def apply_live_settings(trainer: Trainer, config: TrainConfig) -> None:
-    """What may change while a run trains: lr (recorded on the chart), batch size, cadence, length."""
+    """What may change while a run trains: lr (recorded on the chart), batch size, cadence, schedule."""
     trainer.set_lr(config.lr)
     trainer.config = replace(trainer.config, batch_size=config.batch_size, stats_every=config.stats_every,
-                             steps=config.steps)
+                             steps=config.steps, lr_decay_at=config.lr_decay_at)
 
 
 def reset(state_key: str) -> None:
@@ -121,28 +122,21 @@ def archive(run: LiveRun) -> None:
         runs.record(run.trainer, run.run_id, run.label, run.page, run.data_label, run.seed, run.sample_seed)
 
 
-def tick(run: LiveRun, budget: float = TRAIN_BUDGET, max_steps: int | None = None) -> int:
+def tick(run: LiveRun, budget: float, max_steps: int | None = None) -> int:
     """Train for about `budget` seconds (or max_steps), evaluating dev every EVAL_EVERY steps.
 
     This is the live area's chunk function; it stops the run when it finishes or diverges.
     """
     trainer = run.trainer
-    start, done, chunk = time.perf_counter(), 0, 10
-    while not trainer.done and (max_steps is None or done < max_steps):
-        t0 = time.perf_counter()
-        n = trainer.advance(chunk if max_steps is None else min(chunk, max_steps - done))
-        done += n
-        elapsed = time.perf_counter() - start
-        if n == 0 or elapsed >= budget:
-            break
-        per_step = (time.perf_counter() - t0) / max(n, 1)
-        chunk = int(max(1, min(2000, (budget - elapsed) / per_step)))
+    start = time.perf_counter()
+    done = trainer.advance_for(budget, max_steps)
     spent = time.perf_counter() - start
     if done:
         run.rate = done / spent if spent > 0 else float("nan")
     if trainer.step - max(run.last_eval_step, 0) >= EVAL_EVERY or (trainer.done and run.last_eval_step != trainer.step):
         if not trainer.diverged and "dev" in trainer.data.splits:
-            trainer.record_eval(("dev",))
+            with runs.keeping_layer_outputs(trainer.model):
+                trainer.record_eval(("dev",), EVAL_EXAMPLES)
             run.last_eval_step = trainer.step
     if trainer.done and run.running:
         run.running = False
@@ -158,19 +152,19 @@ def step_now(run: LiveRun, n: int) -> None:
 
 
 def live_area(state_key: str, draw: Callable[[LiveRun], None]) -> None:
-    """Draw the run; while it trains, retrain a chunk and redraw every TICK_SECONDS."""
-    run: LiveRun = st.session_state[state_key]
+    """Draw the run; while it trains, train a paced chunk and redraw every tick (see ui.pacing)."""
 
-    @st.fragment(run_every=TICK_SECONDS if run.running else None)
     def area() -> None:
         current: LiveRun = st.session_state[state_key]
-        if current.running:
-            tick(current)
+
+        def train(budget: float) -> None:
+            tick(current, budget)
             if not current.running:  # finished or diverged: a full rerun updates the buttons
                 st.rerun()
-        draw(current)
 
-    area()
+        paced_tick(f"{state_key}_pace", train if current.running else None, lambda: draw(current))
+
+    live_fragment(st.session_state[state_key].running, area)
 
 
 def control_buttons(state_key: str, prefix: str) -> None:

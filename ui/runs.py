@@ -5,6 +5,7 @@ final numbers) but not the trainer's data tensors, so that old runs stay cheap.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 import uuid
@@ -16,7 +17,7 @@ import streamlit as st
 from makemore import checkpoint
 from makemore.data import Vocabulary
 from makemore.diagnostics import parameter_blocks, update_ratio_frame
-from makemore.models import LanguageModel, config_to_dict
+from makemore.models import LanguageModel, config_to_dict, layers_of
 from makemore.train import TrainConfig, Trainer
 
 MAX_RUNS = 12  # the oldest run is dropped beyond this
@@ -59,6 +60,18 @@ class RunRecord:
                 "batch_size": self.train_config.batch_size, "data": self.data_label}
 
 
+@contextlib.contextmanager
+def keeping_layer_outputs(model: LanguageModel):
+    """Evaluate without replacing each layer's `.out` (the last training batch's output, as in the lecture):
+    otherwise every kept model would hold a chunk of evaluation activations, about 40 MB for the deep net."""
+    kept = [(layer, getattr(layer, "out", None)) for layer in layers_of(model)]
+    try:
+        yield
+    finally:
+        for layer, out in kept:
+            layer.out = out
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:10]
 
@@ -68,15 +81,20 @@ def loss_curve(trainer: Trainer) -> pd.DataFrame:
     return pd.DataFrame({"step": history.steps.numpy(), "loss": history.values[:, 0].numpy()})
 
 
-def update_curve(trainer: Trainer) -> pd.DataFrame:
+def update_curve(trainer: Trainer, weights_only: bool = False) -> pd.DataFrame:
+    """The update:data history in long form (only the 2-D weight matrices, if asked)."""
     history = trainer.update_history
-    return update_ratio_frame(history.steps, history.values, trainer.param_names, parameter_blocks(trainer.model))
+    keep = [i for i, p in enumerate(trainer.params) if p.ndim == 2 or not weights_only]
+    names, blocks = trainer.param_names, parameter_blocks(trainer.model)
+    return update_ratio_frame(history.steps, history.values[:, keep], [names[i] for i in keep],
+                              [blocks[i] for i in keep])
 
 
 def from_trainer(trainer: Trainer, run_id: str, label: str, page: str, data_label: str, seed: int,
                  sample_seed: int, evaluate: bool = True) -> RunRecord:
     """A record of a trainer's run as it stands (its splits evaluated unless told not to)."""
-    losses = trainer.final_losses() if evaluate and trainer.step and not trainer.diverged else {}
+    with keeping_layer_outputs(trainer.model):
+        losses = trainer.final_losses() if evaluate and trainer.step and not trainer.diverged else {}
     return RunRecord(
         run_id, label, page, trainer.model, trainer.data.vocab, trainer.data.splits["train"],
         trainer.model.config, trainer.config, seed, sample_seed, data_label, trainer.step, trainer.seconds,
@@ -88,9 +106,13 @@ def record(trainer: Trainer, run_id: str, label: str, page: str, data_label: str
            sample_seed: int, evaluate: bool = True) -> RunRecord:
     """Store (or refresh) a run in the session's registry; evaluate its splits unless told not to."""
     runs = registry()
-    rec = from_trainer(trainer, run_id, label, page, data_label, seed, sample_seed, evaluate)
-    if run_id in runs:
-        rec.label = runs[run_id].label  # keep a name the user gave it
+    previous = runs.get(run_id)
+    unchanged = previous is not None and previous.steps == trainer.step and previous.losses
+    rec = from_trainer(trainer, run_id, label, page, data_label, seed, sample_seed, evaluate and not unchanged)
+    if previous is not None:
+        rec.label = previous.label  # keep a name the user gave it
+    if unchanged:
+        rec.losses = previous.losses  # evaluating the splits again (seconds on a big list) would give the same
     runs[run_id] = rec
     while len(runs) > MAX_RUNS:
         oldest = min(runs.values(), key=lambda r: r.updated)
@@ -159,7 +181,9 @@ def stats_csv(rec: RunRecord) -> bytes:
         parts.append(evals[["step", "dev"]].rename(columns={"dev": "value"}).assign(kind="dev_loss", name="loss"))
     if not rec.update_curve.empty:
         parts.append(rec.update_curve.rename(columns={"log10_ratio": "value"}).assign(kind="update_data_log10"))
-    frame = pd.concat([p[["kind", "step", "name", "value"]] for p in parts if not p.empty], ignore_index=True)
+    columns = ["kind", "step", "name", "value"]
+    frames = [p[columns] for p in parts if not p.empty]  # none for a checkpoint saved without its curves
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode()

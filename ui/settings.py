@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass
 
 import streamlit as st
@@ -12,6 +13,12 @@ from makemore.presets import LECTURE_SEED
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.state import persistent_widget, remembered
+
+# How sessions share the server, set once at startup (every page imports this module):
+TORCH_THREADS = 1  # each session trains on one core, so students share the cores instead of fighting over them
+GIL_SWITCH_SECONDS = 0.0005  # Python's default 0.005 s is how long a training thread, which drops the GIL at
+torch.set_num_threads(TORCH_THREADS)  # every torch operation, may wait for another session drawing its charts
+sys.setswitchinterval(GIL_SWITCH_SECONDS)  # (benchmarks/load_test.py: with 2-4 students they train ~2x faster)
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"

@@ -111,3 +111,9 @@ def share_link() -> None:
     with st.popover("Copy link", icon=":material/link:", help="A link that opens this page with these settings"):
         st.code(f"{base}?{query}" if query else base, language=None)
         st.caption("Students who open it see the same controls (the copy button is at the box's right).")
+
+
+def sidebar_share_link() -> None:
+    """The page's 'Copy link' box at the foot of the sidebar; call it once the page's controls have run."""
+    with st.sidebar:
+        share_link()

@@ -23,11 +23,12 @@ def runs_loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, log
     layers = [alt.Chart(frame).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("smoothed:Q", title="training loss, smoothed" + (" (log scale)" if log_scale else ""), scale=scale),
-        color=color, tooltip=["run:N", "step:Q", alt.Tooltip("smoothed:Q", format=".4f")])]
+        color=color, tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", format=".4f")])]
     if evals is not None and not evals.empty:
         layers.append(alt.Chart(evals).mark_point(filled=True, size=70).encode(
-            x="step:Q", y=alt.Y("loss:Q", scale=scale), color=color, shape=alt.value("diamond"),
-            tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
+            x=alt.X("step:Q"), y=alt.Y("loss:Q", scale=scale), color=color, shape=alt.ShapeValue("diamond"),
+            tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss",
+                format=".4f")]))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -38,6 +39,6 @@ def runs_update_chart(frame: pd.DataFrame, guide: float = -3.0, height: int = HE
     lines = alt.Chart(downsample(frame, by="run")).mark_line(strokeWidth=1.8).encode(
         x=alt.X("step:Q", title="training step"), y=alt.Y("log10_ratio:Q", title="log10(update std / data std)"),
         color=alt.Color("run:N", **RUN_COLOR),
-        tooltip=["run:N", "step:Q", alt.Tooltip("log10_ratio:Q", format=".2f")])
-    rule = alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(color="black", strokeDash=[6, 4]).encode(y="y:Q")
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")])
+    rule = alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q"))
     return alt.layer(lines, rule).properties(height=height)

@@ -62,4 +62,4 @@ def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | None
 def empty_chart(message: str, height: int = HEIGHT) -> alt.Chart:
     """A placeholder with a message, for charts with nothing to show yet."""
     return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14, color="#666").encode(
-        text="text:N").properties(height=height)
+        text=alt.Text("text:N")).properties(height=height)

@@ -9,6 +9,7 @@ import pandas as pd
 from .core import HEIGHT, block_color_encoding, downsample, empty_chart
 
 PINNED_COLOR = "#9e9e9e"
+UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
 
 
 def smoothed(frame: pd.DataFrame, column: str, points: int = 40) -> pd.Series:
@@ -29,7 +30,12 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
     if losses.empty:
         return empty_chart("Press Train or Step to see the loss", height)
     losses = downsample(losses.assign(smoothed=smoothed(losses, "loss")))
-    y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    shown = [losses["loss"], evals["loss"] if evals is not None and not evals.empty else losses["loss"],
+             pd.Series([reference] if reference is not None else [], dtype=float)]
+    low = min(float(v.min()) for v in shown if len(v))
+    high = max(float(v.max()) for v in shown if len(v))
+    domain = [low * 0.9, high * 1.1] if log_scale else [low - 0.05 * (high - low), high + 0.05 * (high - low)]
+    y_scale = alt.Scale(type="log", domain=domain, nice=False) if log_scale else alt.Scale(domain=domain)
     y_title = "loss (log scale)" if log_scale else "loss"
     y = alt.Y("loss:Q", title=y_title, scale=y_scale)
     x = alt.X("step:Q", title="training step")
@@ -45,22 +51,24 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
         pinned = downsample(pinned.assign(smoothed=pinned.groupby("run")["loss"].transform(
             lambda s: s.rolling(max(1, len(s) // 40), min_periods=1).mean())), by="run")
         layers.insert(0, alt.Chart(pinned).mark_line(strokeWidth=2, strokeDash=[5, 3], opacity=0.8).encode(
-            x=x, y=alt.Y("smoothed:Q", scale=y_scale, title=y_title), detail="run:N",
-            color=alt.value(PINNED_COLOR), tooltip=["run:N", alt.Tooltip("smoothed:Q", format=".4f")]))
+            x=x, y=alt.Y("smoothed:Q", scale=y_scale, title=y_title), detail=alt.Detail("run:N"),
+            color=alt.ColorValue(PINNED_COLOR),
+            tooltip=[alt.Tooltip("run:N"), alt.Tooltip("smoothed:Q", format=".4f")]))
     if evals is not None and not evals.empty:
         layers.append(alt.Chart(evals).mark_point(filled=True, size=60, color="#ff7f0e").encode(
             x=x, y=alt.Y("loss:Q", scale=y_scale),
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
     if reference is not None:
-        ref = pd.DataFrame({"loss": [reference], "label": [f"uniform guess {reference:.2f}"]})
+        ref = pd.DataFrame({"loss": [reference], "step": [losses["step"].max()],
+                            "label": [f"uniform guess {reference:.2f}"]})
         layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
-        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
-            y="loss:Q", x=alt.value(0), text="label:N"))
+        layers.append(alt.Chart(ref).mark_text(align="right", dy=-7, color="#d62728").encode(
+            y=alt.Y("loss:Q"), x=alt.X("step:Q"), text=alt.Text("label:N")))
     if lr_changes is not None and not lr_changes.empty:
         marks = lr_changes.assign(label=lr_changes["lr"].map(lambda lr: f"lr → {lr:.3g}"))
-        layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x="step:Q"))
+        layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x=alt.X("step:Q")))
         layers.append(alt.Chart(marks).mark_text(align="left", dx=3, y=8, color="#9467bd").encode(
-            x="step:Q", text="label:N"))
+            x=alt.X("step:Q"), text=alt.Text("label:N")))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -75,7 +83,7 @@ def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legen
         x=alt.X("x:Q", title=x_title),
         y=alt.Y("density:Q", title="density"),
         color=block_color_encoding(frame["block"], legend_title),
-        detail="label:N",
+        detail=alt.Detail("label:N"),
         tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("x:Q", format=".3g"),
                  alt.Tooltip("density:Q", format=".3g")],
     ).properties(height=height)
@@ -91,7 +99,7 @@ def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
                         legend=alt.Legend(title="|h| > 0.99", symbolStrokeColor="#888888", symbolStrokeWidth=1,
                                           labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
-        tooltip=["example:O", "neuron:O", alt.Tooltip("dead:N", title="saturated")],
+        tooltip=[alt.Tooltip("example:O"), alt.Tooltip("neuron:O"), alt.Tooltip("dead:N", title="saturated")],
     ).properties(height=height)
 
 
@@ -103,21 +111,23 @@ def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, 
     """
     if frame.empty:
         return empty_chart("No update:data ratios yet: train a few steps", height)
-    frame = downsample(frame, by="name")
+    frame = downsample(frame, UPDATE_POINTS, by="name")
     x = alt.X("step:Q", title="training step")
     y = alt.Y("log10_ratio:Q", title="log10(update std / data std)")
     layers = []
     if pinned is not None and not pinned.empty:
-        layers.append(alt.Chart(downsample(pinned, by=["run", "name"])).mark_line(
+        layers.append(alt.Chart(downsample(pinned, UPDATE_POINTS, by=["run", "name"])).mark_line(
             strokeDash=[5, 3], opacity=0.6, color=PINNED_COLOR).encode(
-            x=x, y=y, detail="key:N", tooltip=["run:N", "name:N"]).transform_calculate(
+            x=x, y=y, detail=alt.Detail("key:N"), tooltip=[alt.Tooltip("run:N"),
+                alt.Tooltip("name:N")]).transform_calculate(
             key="datum.run + ' ' + datum.name"))
     layers.append(alt.Chart(frame).mark_line(strokeWidth=1.8).encode(
-        x=x, y=y, color=block_color_encoding(frame["block"]), detail="name:N",
-        tooltip=["name:N", alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")]))
+        x=x, y=y, color=block_color_encoding(frame["block"]), detail=alt.Detail("name:N"),
+        tooltip=[alt.Tooltip("name:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")]))
     rule = pd.DataFrame({"y": [guide], "label": ["1e-3: a healthy pace"]})
-    layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[6, 4]).encode(y="y:Q"))
-    layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-7).encode(y="y:Q", x=alt.value(0), text="label:N"))
+    layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q")))
+    layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-7).encode(y=alt.Y("y:Q"), x=alt.XValue(0),
+        text=alt.Text("label:N")))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -127,6 +137,6 @@ def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt
         return empty_chart("Nothing recorded yet", height)
     return alt.Chart(downsample(frame, by="label")).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title=y_title),
-        color=block_color_encoding(frame["block"]), detail="label:N",
-        tooltip=["label:N", "step:Q", alt.Tooltip("value:Q", format=".3g")],
+        color=block_color_encoding(frame["block"]), detail=alt.Detail("label:N"),
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3g")],
     ).properties(height=height)

@@ -1,0 +1,92 @@
+"""Steps per second of the live diagnostics page against the headless trainer, in one process.
+
+    python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S]
+
+The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the chunk
+function `ui.live.tick` for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
+charts are drawn) and then redraws with `ui.diagnostics_panel.draw`. This script does the same
+without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
+rest of each tick interval as the browser's timer would, and alternates it with the headless
+`Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
+time a tick spends training and drawing; --budget (fixed seconds of training per tick) and --tick
+try other settings than ui.pacing's. One torch thread.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from makemore.data import load_data  # noqa: E402
+from makemore.models import DeepMLPConfig  # noqa: E402
+from makemore.presets import LECTURE_SEED  # noqa: E402
+from makemore.train import TrainConfig, build_trainer  # noqa: E402
+from ui import diagnostics_panel, live, pacing  # noqa: E402
+
+
+def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float | None,
+               interval: float) -> tuple[int, float, float, float]:
+    """(steps, wall seconds, seconds training, seconds drawing) of `ticks` fragment runs."""
+    steps, training, drawing = 0, 0.0, 0.0
+    start = time.perf_counter()
+    for _ in range(ticks):
+        tick_start = time.perf_counter()
+        steps += live.tick(run, budget or pace.budget())
+        drawn = time.perf_counter()
+        diagnostics_panel.draw(run, "bench")
+        done = time.perf_counter()
+        pace.note_draw(done - drawn)
+        training, drawing = training + drawn - tick_start, drawing + done - drawn
+        time.sleep(max(0.0, interval - (done - tick_start)))  # the browser's timer
+    return steps, time.perf_counter() - start, training, drawing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=12, help="fragment runs per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of page and headless")
+    parser.add_argument("--stats-every", type=int, default=10, help="the page's statistics cadence")
+    parser.add_argument("--budget", type=float, help="fixed seconds of training per tick (default: paced)")
+    parser.add_argument("--tick", type=float, default=pacing.TICK_SECONDS, help="seconds between fragment runs")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # Streamlit's bare mode warns about the missing runtime at every element
+    torch.set_num_threads(1)
+    data = load_data()
+    config = TrainConfig(steps=10**9, lr_decay_at=None, stats_every=args.stats_every)
+    page_trainer = build_trainer(DeepMLPConfig(), config, data, LECTURE_SEED)
+    run = live.LiveRun(page_trainer, {}, "bench", "deep net", "benchmark", "shipped names", LECTURE_SEED, 0,
+                       running=True)
+    headless = build_trainer(DeepMLPConfig(), config, data, LECTURE_SEED)
+    pace = pacing.Pace()
+    page_round(run, 3, pace, args.budget, args.tick)  # warm up both (and the pace's drawing estimate)
+    headless.advance_for(0.5)
+    totals = {"page_steps": 0, "page_s": 0.0, "train_s": 0.0, "draw_s": 0.0, "headless_steps": 0, "headless_s": 0.0}
+    for _ in range(args.rounds):
+        steps, wall, training, drawing = page_round(run, args.ticks, pace, args.budget, args.tick)
+        totals["page_steps"] += steps
+        totals["page_s"] += wall
+        totals["train_s"] += training
+        totals["draw_s"] += drawing
+        start = time.perf_counter()
+        totals["headless_steps"] += headless.advance_for(wall)
+        totals["headless_s"] += time.perf_counter() - start
+    page = totals["page_steps"] / totals["page_s"]
+    alone = totals["headless_steps"] / totals["headless_s"]
+    ticks = args.rounds * args.ticks
+    budget = f"{args.budget} s of training" if args.budget else f"paced training (up to {pacing.RUN_SECONDS} s with drawing)"
+    print(f"deep net, statistics every {args.stats_every} steps; a tick every {args.tick} s with {budget}\n")
+    print("| | steps/s | ratio |\n| --- | ---: | ---: |")
+    print(f"| headless trainer (advance_for) | {alone:,.0f} | 1.00 |")
+    print(f"| live page (tick + draw per fragment run) | {page:,.0f} | {page / alone:.2f} |")
+    print(f"\nper tick: training {totals['train_s'] / ticks:.3f} s, drawing {totals['draw_s'] / ticks:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Charts of part 4: how far each hand-written gradient is from autograd's, and the twin loss curves."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .core import HEIGHT, downsample, empty_chart
+from .training import smoothed
+
+EXACT_FLOOR = 1e-12  # where a difference of exactly 0 is drawn on the log axis
+BASELINE = 1e-13  # where the bars start: a log axis has no zero
+VERDICTS = alt.Scale(domain=["exact", "approximate", "wrong"], range=["#2ca02c", "#98df8a", "#d62728"])
+TWIN_STYLE = {"hand-written": ("#1f77b4", []), "autograd": ("#ff7f0e", [6, 4])}
+
+
+def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
+    """One bar per tensor: the largest |hand-written - autograd| difference on a log axis, red when wrong.
+
+    table: tensor, maxdiff, exact, approximate (as backprop.gradcheck returns it), in display order.
+    """
+    if table.empty:
+        return empty_chart("Nothing checked yet", height)
+    verdicts = [("exact" if exact else "approximate") if close else "wrong"
+                for exact, close in zip(table["exact"], table["approximate"])]
+    frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdicts)
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("tensor:N", sort=list(frame["tensor"]), title="gradient of"),
+        x=alt.X("shown:Q", scale=alt.Scale(type="log", domainMin=BASELINE),
+                axis=alt.Axis(format=".0e", tickCount=6),
+                title="max |hand-written − autograd| (log)"),
+        x2=alt.datum(BASELINE),
+        color=alt.Color("verdict:N", scale=VERDICTS, title=None,
+                        legend=alt.Legend(orient="bottom", direction="vertical")),
+        tooltip=[alt.Tooltip("tensor:N"), alt.Tooltip("maxdiff:Q", title="max difference", format=".3g"),
+            alt.Tooltip("verdict:N")],
+    ).properties(height=height)
+
+
+def twin_loss_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
+    """The two twins' smoothed loss curves on the same axes: solid hand-written, dashed autograd.
+
+    frame: step, loss, backward ("hand-written" or "autograd").
+    """
+    if frame.empty:
+        return empty_chart("Press Train or Step to train both twins", height)
+    parts = [downsample(part.assign(smoothed=smoothed(part, "loss")))
+             for _, part in frame.groupby("backward", sort=False)]
+    frame = pd.concat(parts, ignore_index=True)
+    names = list(TWIN_STYLE)
+    return alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("smoothed:Q", title="loss (smoothed)", scale=alt.Scale(zero=False)),
+        color=alt.Color("backward:N", title="backward pass",
+                        scale=alt.Scale(domain=names, range=[TWIN_STYLE[n][0] for n in names])),
+        strokeDash=alt.StrokeDash("backward:N", title="backward pass",
+                                  scale=alt.Scale(domain=names, range=[TWIN_STYLE[n][1] for n in names])),
+        tooltip=[alt.Tooltip("backward:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="smoothed loss",
+            format=".4f")],
+    ).properties(height=height)

@@ -1,0 +1,59 @@
+"""Charts of a sweep: every copy's loss and saturation in one chart, coloured in the order of its value."""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from .core import HEIGHT, downsample, empty_chart
+
+COPY_SCHEME = "viridis"  # low values dark, high values light: the order of the swept setting reads at a glance
+
+
+def copy_color(frame: pd.DataFrame) -> alt.Color:
+    """One colour per copy, in the order of the swept value, with a legend."""
+    order = frame.drop_duplicates("copy").sort_values("value")["copy"].tolist()
+    return alt.Color("copy:N", sort=order, scale=alt.Scale(domain=order, scheme=COPY_SCHEME),
+                     legend=alt.Legend(title=None, orient="right"))
+
+
+def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height: int = HEIGHT) -> alt.Chart:
+    """Each copy's training loss, smoothed, on a log axis, with the uniform-guess line.
+
+    frame: step, copy, value, loss (as Sweep.loss_frame() gives it).
+    """
+    frame = frame[frame["loss"].map(math.isfinite)]
+    if frame.empty:
+        return empty_chart("Press Train sweep to see the copies' losses", height)
+    window = max(1, frame["step"].nunique() // 40)
+    frame = frame.assign(smoothed=frame.groupby("copy")["loss"].transform(
+        lambda s: s.rolling(window, min_periods=1).mean()))
+    scale = alt.Scale(type="log")
+    layers = [alt.Chart(downsample(frame, by="copy")).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("smoothed:Q", title="loss (smoothed, log scale)", scale=scale),
+        color=copy_color(frame),
+        tooltip=[alt.Tooltip("copy:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="loss", format=".4f")])]
+    if reference is not None:
+        ref = pd.DataFrame({"loss": [reference], "label": [f"uniform guess {reference:.2f}"]})
+        layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
+        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
+            y=alt.Y("loss:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
+    return alt.layer(*layers).properties(height=height)
+
+
+def sweep_saturation_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
+    """Each copy's share of saturated hidden units (|tanh| > 0.97, %) over training.
+
+    frame: step, copy, value, saturated_pct (as Sweep.saturation_frame() gives it).
+    """
+    if frame.empty:
+        return empty_chart("No saturation yet: train the sweep a few steps", height)
+    return alt.Chart(downsample(frame, by="copy")).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("saturated_pct:Q", title="saturated hidden units (%)", scale=alt.Scale(domain=[0, 100])),
+        color=copy_color(frame),
+        tooltip=[alt.Tooltip("copy:N"), alt.Tooltip("step:Q"), alt.Tooltip("saturated_pct:Q", title="saturated %",
+            format=".1f")],
+    ).properties(height=height)

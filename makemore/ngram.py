@@ -1,0 +1,98 @@
+"""Part 1's counting models as the pages use them: count tables, smoothing, NLL per split.
+
+The counts N depend only on the words; the smoothing only on how N is turned into P. So a
+page counts once (and caches N) and builds a model for any smoothing from it instantly.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data import WordData, build_windows
+from .models import NGramConfig, NGramCounts
+from .word_stats import visible
+
+MODEL_NAMES = {1: "bigram", 2: "trigram"}
+SMOOTHINGS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # the slider's log scale
+SWEEP_SMOOTHINGS = tuple(sorted(set(SMOOTHINGS[1:]) | set(np.round(np.logspace(-2, 2, 25), 4))))
+
+
+def count_table(words: list[str], vocab, block_size: int) -> torch.Tensor:
+    """N: how often each (context, next) pair occurs; one row per context (read as a base-vocab number)."""
+    model = NGramCounts(NGramConfig(vocab.size, block_size))
+    model.fit(*build_windows(words, vocab, block_size))
+    return model.N
+
+
+def counting_model(N: torch.Tensor, block_size: int, smoothing: float) -> NGramCounts:
+    """An n-gram model with the counts N and P = (N + smoothing) row-normalized."""
+    model = NGramCounts(NGramConfig(N.shape[1], block_size, float(smoothing)))
+    model.N.copy_(N)
+    return model
+
+
+def split_nlls(model: NGramCounts, data: WordData) -> dict[str, float]:
+    """The lecture's mean NLL of every split of the data.
+
+    Without smoothing, a context never counted has a row of 0/0: nothing can follow it, so its
+    examples are impossible and the NLL is infinite (not NaN).
+    """
+    nlls = {split: model.mean_nll(*data.windows(split, model.block_size)) for split in data.split_names}
+    return {split: math.inf if math.isnan(nll) else nll for split, nll in nlls.items()}
+
+
+def exact_mean_nll(model: NGramCounts, X: torch.Tensor, Y: torch.Tensor) -> float:
+    """The mean NLL summed in float64 (the lecture's float32 running sum drifts in the 4th decimal)."""
+    logprobs = model.P[model.row_index(X), Y].double().log()
+    return float(-logprobs.mean())
+
+
+def smoothing_sweep(tables: dict[int, torch.Tensor], data: WordData,
+                    smoothings=SWEEP_SMOOTHINGS, splits=("train", "dev")) -> pd.DataFrame:
+    """NLL of each model (block size -> counts) at each smoothing: model, smoothing, split, nll."""
+    rows = []
+    for block_size, N in tables.items():
+        for smoothing in smoothings:
+            model = counting_model(N, block_size, smoothing)
+            for split in splits:
+                if split in data.splits:
+                    nll = model.mean_nll(*data.windows(split, block_size))
+                    rows.append((MODEL_NAMES.get(block_size, f"{block_size + 1}-gram"), smoothing, split, nll))
+    return pd.DataFrame(rows, columns=["model", "smoothing", "split", "nll"])
+
+
+def best_smoothing(sweep: pd.DataFrame, model: str, split: str = "dev") -> float:
+    """The smoothing with the lowest NLL of one model on one split (exercise 3's tuning)."""
+    rows = sweep[(sweep["model"] == model) & (sweep["split"] == split)]
+    return float(rows.loc[rows["nll"].idxmin(), "smoothing"])
+
+
+def frequent_tokens(N: torch.Tensor, keep: int) -> list[int]:
+    """The boundary (0) and the keep - 1 most frequent tokens of a bigram table, in vocabulary order."""
+    if N.shape[0] <= keep:
+        return list(range(N.shape[0]))
+    usage = N.sum(0) + N.sum(1)
+    usage[0] = -1  # the boundary is always kept, first
+    top = torch.topk(usage, keep - 1).indices.tolist()
+    return [0] + sorted(top)
+
+
+def matrix_frame(values: torch.Tensor, itos, tokens: list[int]) -> pd.DataFrame:
+    """A (V, V) bigram matrix restricted to `tokens`, long form: first, second, pair, value, order."""
+    labels = [visible(itos[i]) for i in tokens]
+    sub = values[tokens][:, tokens].double().cpu().numpy()
+    n = len(tokens)
+    first = np.repeat(labels, n)
+    second = np.tile(labels, n)
+    return pd.DataFrame({"first": first, "second": second, "pair": np.char.add(first, second),
+                         "value": sub.flatten(), "row": np.repeat(np.arange(n), n), "col": np.tile(np.arange(n), n)})
+
+
+def row_normalized(M: torch.Tensor) -> torch.Tensor:
+    """Each row divided by its sum (rows of zeros stay zero)."""
+    M = M.double()
+    sums = M.sum(1, keepdim=True)
+    return torch.where(sums > 0, M / sums.clamp_min(1e-300), torch.zeros_like(M))

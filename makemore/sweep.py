@@ -1,0 +1,296 @@
+"""Sweeps: K copies of part 3's deep net that differ in one setting, trained together.
+
+The copies start from the same random draws (one seed) and see the same minibatches, so copy k
+is the single run with its setting (to float rounding). They train as one batched network: every
+Linear is one `bmm` over the copies, every BatchNorm one `native_batch_norm` whose channels are
+the copies' channels side by side, and one flat update with a learning rate per copy (the fast
+path's math, as in `engine`). What varies: the hidden layers' gain, the learning rate (as
+10^exponent) or the output layer's scale. `models` holds each copy as a standalone network
+(its parameters are views of the stacks), to evaluate or to sample from.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import pandas as pd
+import torch
+
+from .data import WordData
+from .engine import BATCH_NORM_BACKWARD, LOG_SOFTMAX_BACKWARD, NONLINEARITY_BACKWARD
+from .flat import FlatParameters
+from .history import History
+from .layers import BatchNorm1d, Linear, Nonlinearity
+from .models import ConfigError, DeepMLP, DeepMLPConfig, build_model, layers_of
+from .train import DIVERGENCE_FACTOR, TrainConfig, advance_within
+
+SETTINGS = {  # what a sweep can vary: label shown per copy
+    "gain": "gain",
+    "lr_exponent": "learning rate 10^",
+    "output_scale": "output scale",
+}
+MIN_COPIES, MAX_COPIES = 2, 16
+
+
+class Sweep:
+    """K deep nets, one per value of `setting`, trained step for step on the same minibatches."""
+
+    def __init__(self, base: DeepMLPConfig, train: TrainConfig, data: WordData, seed: int, setting: str,
+                 values: Sequence[float], device: str = "cpu") -> None:
+        if not isinstance(base, DeepMLPConfig):
+            raise ConfigError("a sweep trains copies of part 3's deep MLP")
+        if setting not in SETTINGS:
+            raise ConfigError(f"a sweep varies one of {', '.join(SETTINGS)}, not {setting!r}")
+        if not MIN_COPIES <= len(values) <= MAX_COPIES:
+            raise ConfigError(f"a sweep trains {MIN_COPIES} to {MAX_COPIES} copies, not {len(values)}")
+        if train.batch_size is None or train.batch_size < 2:
+            raise ConfigError("a sweep needs minibatches of at least 2 examples")
+        self.setting, self.values, self.config, self.data = setting, list(values), train, data
+        self.device = device
+        base = replace(base, vocab_size=data.vocab.size)
+        configs = [replace(base, **{setting: v}) if setting != "lr_exponent" else base for v in self.values]
+        self.lrs = [10 ** v if setting == "lr_exponent" else train.lr for v in self.values]
+        generators = [torch.Generator().manual_seed(seed) for _ in configs]
+        self.models = [build_model(c, g).to(device) for c, g in zip(configs, generators)]
+        self.g = generators[0]  # after the init draws: the minibatch stream of a single run
+        self.X, self.Y = (t.to(device) for t in data.windows("train", base.block_size))
+        self.net = _BatchedDeepNet(self.models)
+        self.step = 0
+        self.seconds = 0.0
+        self.first_loss: list[float | None] = [None] * self.copies
+        self.diverged_at: list[int | None] = [None] * self.copies
+        self.loss_history = History(self.copies)
+        self.saturation_history = History(self.copies, capacity=2048)
+
+    @property
+    def copies(self) -> int:
+        return len(self.values)
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{SETTINGS[self.setting]}{'' if self.setting == 'lr_exponent' else ' '}{v:g}" for v in self.values]
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.config.steps or all(d is not None for d in self.diverged_at)
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.step / self.seconds if self.seconds > 0 else math.nan
+
+    def lrs_at(self, step: int) -> list[float]:
+        decay_at = self.config.lr_decay_at
+        factor = self.config.lr_decay if decay_at is not None and step >= decay_at else 1.0
+        return [lr * factor for lr in self.lrs]
+
+    def advance(self, n: int) -> int:
+        """Train every copy n more steps (fewer at the end of the schedule); return how many."""
+        n = max(0, min(n, self.config.steps - self.step))
+        if n == 0 or self.done:
+            return 0
+        start = time.perf_counter()
+        idx = torch.randint(0, self.X.shape[0], (n, self.config.batch_size), generator=self.g).to(self.device)
+        Xs, Ys = self.X[idx], self.Y[idx]
+        dlogprobs = self.net.target_gradients(Ys)
+        stats_every = self.config.stats_every
+        losses, saturation, stat_steps = [], [], []
+        for i in range(n):
+            step = self.step + i
+            losses.append(self.net.step(Xs[i], Ys[i], dlogprobs[i], self.lrs_at(step)))
+            if stats_every and step % stats_every == 0:
+                saturation.append(self.net.saturation())
+                stat_steps.append(step)
+        self._record(torch.stack(losses).cpu(), stat_steps, saturation)
+        self.step += n
+        self.seconds += time.perf_counter() - start
+        return n
+
+    def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train for about `seconds` (or max_steps); see makemore.train.advance_within."""
+        return advance_within(self, seconds, max_steps)
+
+    def _record(self, losses: torch.Tensor, stat_steps: list[int], saturation: list[torch.Tensor]) -> None:
+        """Append the chunk's losses (n, K) and saturation; mark copies whose loss blew up (NaN after)."""
+        if self.step == 0:
+            self.first_loss = [float(v) if math.isfinite(v) else None for v in losses[0].tolist()]
+        steps = torch.arange(self.step, self.step + len(losses))
+        for k in range(self.copies):
+            limit = DIVERGENCE_FACTOR * max(self.first_loss[k] or 0.0, math.log(self.data.vocab.size))
+            bad = (~torch.isfinite(losses[:, k]) | (losses[:, k] > limit)).nonzero()
+            if self.diverged_at[k] is None and len(bad):
+                self.diverged_at[k] = self.step + int(bad[0])
+            if self.diverged_at[k] is not None:
+                losses[steps >= self.diverged_at[k], k] = math.nan
+        self.loss_history.append(steps, losses)
+        if stat_steps:
+            values = torch.stack(saturation).cpu()
+            for k, at in enumerate(self.diverged_at):
+                if at is not None:
+                    values[torch.tensor(stat_steps) >= at, k] = math.nan
+            self.saturation_history.append(torch.tensor(stat_steps), values)
+
+    def loss_frame(self) -> pd.DataFrame:
+        """Long-form training losses: step, copy (its label), value (of the setting), loss."""
+        return self._frame(self.loss_history, "loss")
+
+    def saturation_frame(self) -> pd.DataFrame:
+        """Long-form saturation: step, copy, value, saturated_pct (share of hidden units with |h| > 0.97)."""
+        return self._frame(self.saturation_history, "saturated_pct")
+
+    def _frame(self, history: History, column: str) -> pd.DataFrame:
+        steps, values = history.steps.numpy(), history.values.numpy()
+        frame = pd.DataFrame({
+            "step": steps.repeat(self.copies),
+            "copy": self.labels * len(steps),
+            "value": self.values * len(steps),
+            column: values.reshape(-1),
+        })
+        return frame[frame[column].notna()].reset_index(drop=True)
+
+    def evaluate(self, split: str) -> list[float]:
+        """Each copy's mean negative log likelihood on a split (eval mode: BatchNorm's running stats)."""
+        X, Y = self.data.windows(split, self.models[0].block_size)
+        return [m.mean_nll(X, Y) for m in self.models]
+
+
+@dataclass
+class _Block:
+    """One Linear of the K copies (weights stacked (K, fan_in, fan_out)), with what follows it."""
+    weight: torch.Tensor
+    dweight: torch.Tensor  # its gradient: a view of the flat gradient buffer
+    bias: torch.Tensor | None
+    dbias: torch.Tensor | None
+    batchnorm: _StackedBatchNorm | None = None
+    nonlinearity: Nonlinearity | None = None
+
+
+class _BatchedDeepNet:
+    """The K copies' parameters stacked and stored flat; one fused forward and backward for all.
+
+    Activations of a hidden layer are (K, B, C) for the batched matmuls and (B, K*C) for
+    BatchNorm and the nonlinearity (each copy's channels side by side). The copies' models keep
+    their weights and running statistics: their parameters become views of the stacks.
+    """
+
+    def __init__(self, models: list[DeepMLP]) -> None:
+        K, layers = len(models), layers_of(models[0])
+        if not all(isinstance(layer, (Linear, BatchNorm1d, Nonlinearity)) for layer in layers):
+            raise ConfigError("a sweep trains the deep MLP's Linear / BatchNorm1d / nonlinearity blocks")
+        self.copies = K
+        stacks = [torch.nn.Parameter(torch.stack([p.detach() for p in params]))
+                  for params in zip(*(list(m.parameters()) for m in models))]  # (K, ...) each
+        self.flat = FlatParameters(stacks)
+        for k, model in enumerate(models):  # each copy's model looks at its slice of the stacks
+            for p, stack in zip(model.parameters(), self.flat.params):
+                p.data = stack[k]
+        names = [name for name, _ in models[0].named_parameters()]
+        stack_of, grad_of = dict(zip(names, self.flat.params)), dict(zip(names, self.flat.grads))
+        self.C, self.dC = stack_of["C"], grad_of["C"]
+        self.blocks: list[_Block] = []
+        for i, layer in enumerate(layers):
+            name = f"layers.{i}"
+            if isinstance(layer, Linear):
+                self.blocks.append(_Block(stack_of[f"{name}.weight"], grad_of[f"{name}.weight"],
+                                          stack_of.get(f"{name}.bias"), grad_of.get(f"{name}.bias")))
+            elif isinstance(layer, BatchNorm1d):
+                self.blocks[-1].batchnorm = _StackedBatchNorm(
+                    [layers_of(m)[i] for m in models], stack_of[f"{name}.gamma"], stack_of[f"{name}.beta"],
+                    grad_of[f"{name}.gamma"], grad_of[f"{name}.beta"])
+            else:
+                self.blocks[-1].nonlinearity = layer
+        self._lrs: list[float] = []
+        self._lr = torch.empty(0)  # the copies' learning rates, laid out like the flat weights
+        self._hidden_outs: list[torch.Tensor] = []
+
+    def target_gradients(self, Ys: torch.Tensor) -> torch.Tensor:
+        """(n, B, K, V): d loss / d log-probabilities of n minibatches, -1/B at each target, every copy."""
+        n, B = Ys.shape
+        V = self.C.shape[1]
+        d = torch.zeros((n, B, 1, V), device=Ys.device).scatter_(-1, Ys[:, :, None, None], -1.0 / B)
+        return d.expand(n, B, self.copies, V)
+
+    def step(self, Xb: torch.Tensor, Yb: torch.Tensor, dlogprobs: torch.Tensor, lrs: list[float]) -> torch.Tensor:
+        """One SGD step of every copy; returns the K losses."""
+        K, B = self.copies, Xb.shape[0]
+        x = self.C[:, Xb].reshape(K, B, -1)  # (K, B, T*E)
+        inputs, outs = [], []
+        for block in self.blocks:
+            inputs.append(x)
+            h = torch.bmm(x, block.weight)  # (K, B, C)
+            if block.bias is not None:
+                h = h + block.bias[:, None, :]
+            out = h.transpose(0, 1).reshape(B, -1)  # (B, K*C)
+            if block.batchnorm is not None:
+                out = block.batchnorm.forward(out)
+            if block.nonlinearity is not None:
+                out = block.nonlinearity.fn(out)
+            outs.append(out)
+            x = out.view(B, K, -1).transpose(0, 1).contiguous()  # a copy costs less than a strided bmm
+        self._hidden_outs = [out for out, block in zip(outs, self.blocks) if block.nonlinearity is not None]
+        logprobs = torch.log_softmax(outs[-1].view(B, K, -1), 2)  # (B, K, V)
+        losses = -logprobs.gather(2, Yb[:, None, None].expand(B, K, 1)).mean(0)[:, 0]
+        d = LOG_SOFTMAX_BACKWARD(dlogprobs.contiguous(), logprobs, 2, logprobs.dtype).view(B, -1)  # (B, K*V)
+        for block, x_in, out in zip(reversed(self.blocks), reversed(inputs), reversed(outs)):
+            if block.nonlinearity is not None:
+                d = NONLINEARITY_BACKWARD[type(block.nonlinearity)](d, out)
+            if block.batchnorm is not None:
+                d = block.batchnorm.backward(d)
+            dh = d.view(B, K, -1).transpose(0, 1).contiguous()  # (K, B, C)
+            torch.bmm(x_in.transpose(1, 2), dh, out=block.dweight)
+            if block.dbias is not None:
+                torch.sum(dh, 1, out=block.dbias)
+            d = torch.bmm(dh, block.weight.transpose(1, 2))  # (K, B, fan_in)
+            if block is not self.blocks[0]:
+                d = d.transpose(0, 1).reshape(B, -1)  # (B, K*fan_in), like the previous block's output
+        self.dC.zero_().index_add_(1, Xb.reshape(-1), d.reshape(K, Xb.numel(), -1))
+        self._sgd(lrs)
+        return losses
+
+    def _sgd(self, lrs: list[float]) -> None:
+        if lrs != self._lrs:  # each copy's learning rate at each of its weights
+            self._lrs = lrs
+            per_copy = torch.tensor(lrs, dtype=self.flat.data.dtype, device=self.flat.data.device)
+            self._lr = self.flat.layout([per_copy.view(-1, *[1] * (p.dim() - 1)) for p in self.flat.params])
+        self.flat.sgd(self._lr)
+
+    def saturation(self) -> torch.Tensor:
+        """(K,): each copy's share (%) of saturated hidden units, over all its hidden nonlinearities."""
+        B, K = self._hidden_outs[0].shape[0], self.copies
+        nonlinearity = next(b.nonlinearity for b in self.blocks if b.nonlinearity is not None)
+        stacked = torch.stack([out.view(B, K, -1) for out in self._hidden_outs])  # (L, B, K, C)
+        return nonlinearity.saturated(stacked).float().mean((0, 1, 3)) * 100
+
+
+class _StackedBatchNorm:
+    """The lecture's BatchNorm1d of K copies at once: their channels side by side, (B, K*C)."""
+
+    def __init__(self, layers: list[BatchNorm1d], gamma: torch.Tensor, beta: torch.Tensor,
+                 dgamma: torch.Tensor, dbeta: torch.Tensor) -> None:
+        self.first = layers[0]
+        self.gamma, self.beta = gamma.view(-1), beta.view(-1)
+        self.dgamma, self.dbeta = dgamma.view(-1), dbeta.view(-1)
+        self.running_mean = torch.stack([layer.running_mean for layer in layers])
+        self.running_var = torch.stack([layer.running_var for layer in layers])
+        for k, layer in enumerate(layers):  # each copy's layer sees its row of the running statistics
+            layer.running_mean, layer.running_var = self.running_mean[k], self.running_var[k]
+        self.n, self.factor = 0, None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        if n != self.n:
+            self.n, self.factor = n, torch.tensor(((n - 1) / n) ** 0.5, dtype=x.dtype, device=x.device)
+            self.eps = self.first.eps * (n - 1) / n
+        self.x, self.weight = x, self.gamma * self.factor
+        out, self.mean, self.invstd = torch.native_batch_norm(
+            x, self.weight, self.beta, self.running_mean.view(-1), self.running_var.view(-1), True,
+            self.first.momentum, self.eps)
+        return out
+
+    def backward(self, dout: torch.Tensor) -> torch.Tensor:
+        dx, dweight, dbeta = BATCH_NORM_BACKWARD(dout, self.x, self.weight, None, None, self.mean, self.invstd,
+                                                 True, self.eps, [True, True, True])
+        torch.mul(dweight, self.factor, out=self.dgamma)
+        self.dbeta.copy_(dbeta)
+        return dx

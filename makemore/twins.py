@@ -1,0 +1,98 @@
+"""Part 4's MLP trained twice side by side: once by the hand-written backward pass, once by autograd.
+
+Both twins start from the same initialization and draw the same minibatches (same seed), and both
+run the lecture's own operations (`TrainConfig.exact`), so their loss curves should coincide up to
+float32 rounding: the proof that the hand-written gradients are right.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from .train import TrainConfig, Trainer, build_trainer
+
+BACKWARDS = ("hand-written", "autograd")  # how each twin gets its gradients
+
+
+@dataclass
+class Twins:
+    manual: Trainer  # gradients from backprop.fused_gradients
+    autograd: Trainer  # gradients from loss.backward()
+    running: bool = False
+    results: pd.DataFrame = field(default_factory=pd.DataFrame)  # split losses of both, see `evaluate`
+    results_step: int = -1  # the step `results` were measured at
+
+    @property
+    def step(self) -> int:
+        return self.manual.step
+
+    @property
+    def done(self) -> bool:
+        return self.manual.done or self.autograd.done
+
+    @property
+    def status(self) -> str:
+        if self.done:
+            return "finished"
+        return "training" if self.running else ("paused" if self.step else "ready")
+
+    @property
+    def trainers(self) -> dict[str, Trainer]:
+        return dict(zip(BACKWARDS, (self.manual, self.autograd)))
+
+
+def build_twins(model_config, train_config: TrainConfig, data, seed: int, device: str = "cpu") -> Twins:
+    """Two fresh copies of the part-4 MLP (same seed): one trained by hand, one by autograd."""
+    exact = replace(train_config, exact=True)  # the lecture's operations, not the fused fast path
+    return Twins(build_trainer(replace(model_config, manual_backward=True), exact, data, seed, device),
+                 build_trainer(replace(model_config, manual_backward=False), exact, data, seed, device))
+
+
+def advance(twins: Twins, n: int) -> int:
+    """n steps of both twins (fewer at the end of the schedule); returns how many."""
+    done = twins.manual.advance(n)
+    twins.autograd.advance(done)
+    return done
+
+
+def tick(twins: Twins, budget: float, max_steps: int | None = None) -> int:
+    """Train both twins the same number of steps in about `budget` seconds; stop running when done.
+
+    The hand-written twin gets the share of the budget it has needed so far, then the autograd
+    twin catches up with it, so the two never drift apart by a step.
+    """
+    spent = twins.manual.seconds + twins.autograd.seconds
+    share = twins.manual.seconds / spent if spent > 0 else 0.5
+    done = twins.manual.advance_for(budget * share, max_steps)
+    twins.autograd.advance(done)
+    if twins.done:
+        twins.running = False
+    return done
+
+
+def loss_frame(twins: Twins) -> pd.DataFrame:
+    """Both loss curves in long form: step, loss, backward."""
+    parts = []
+    for backward, trainer in twins.trainers.items():
+        history = trainer.loss_history
+        parts.append(pd.DataFrame({"step": history.steps.numpy(), "loss": history.values[:, 0].numpy(),
+                                   "backward": backward}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def largest_gap(twins: Twins) -> float:
+    """The largest |difference| between the two recorded loss curves (nan before the first step)."""
+    a, b = (t.loss_history.values[:, 0] for t in (twins.manual, twins.autograd))
+    n = min(len(a), len(b))
+    return float((a[:n] - b[:n]).abs().max()) if n else math.nan
+
+
+def evaluate(twins: Twins) -> pd.DataFrame:
+    """Train and dev loss of both twins on the whole splits (rows: split; columns: backward); kept in results."""
+    twins.results = pd.DataFrame({backward: {split: trainer.evaluate(split) for split in ("train", "dev")
+                                             if split in trainer.data.splits}
+                                  for backward, trainer in twins.trainers.items()})
+    twins.results_step = twins.step
+    return twins.results

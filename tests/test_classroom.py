@@ -1,0 +1,91 @@
+"""Classroom mode on every lesson page: walk-throughs that set the controls, and shareable links."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import open_page
+from tests.conftest import ROOT
+
+TOURS = {  # page -> (prefix, a control key, its value at the last stop)
+    "pages/2_Bigram.py": ("bigram", "bigram_reg", 0.01),
+    "pages/4_MLP.py": ("mlp", "mlp_n_hidden", 500),
+    "pages/5_Backprop.py": ("backprop", "backprop_mistake", "none"),
+    "pages/6_WaveNet.py": ("wavenet", "wavenet_n_hidden", 128),
+}
+
+
+@pytest.mark.parametrize("page", list(TOURS))
+def test_walkthrough_runs_to_the_end_setting_the_controls(page):
+    prefix, key, last_value = TOURS[page]
+    at = open_page(page)
+    at = at.button(key=f"{prefix}_tour_start").click().run()
+    stops = 1
+    while not at.button(key=f"{prefix}_tour_next").disabled:
+        at = at.button(key=f"{prefix}_tour_next").click().run()
+        assert not at.exception, at.exception
+        stops += 1
+    assert stops >= 5
+    assert at.session_state[key] == last_value
+    at = at.button(key=f"{prefix}_tour_back").click().run()
+    assert at.session_state[f"{prefix}_tour"] == stops - 2
+
+
+def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
+    at = open_page("pages/2_Bigram.py")
+    at = at.button(key="bigram_tour_start").click().run()
+    at = at.button(key="bigram_tour_next").click().run()
+    assert at.session_state["bigram_smoothing"] == 0.0
+    table = at.dataframe[0].value
+    assert table.loc["bigram", "dev"] == float("inf")
+
+
+def open_with_url(page, **params):
+    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("page, params, key, expected", [
+    ("pages/2_Bigram.py", {"smoothing": "10"}, "bigram_smoothing", 10.0),
+    ("pages/7_Generate.py", {"preset": "mlp-bn", "steps": "1000"}, "gen_preset", "mlp-bn"),
+    ("pages/6_WaveNet.py", {"block_size": "3", "levels": "1", "bug": "1"}, "wavenet_bn_bug", True),
+    ("pages/5_Backprop.py", {"mistake": "forget_bessel"}, "backprop_mistake", "forget_bessel"),
+])
+def test_links_set_each_pages_controls(page, params, key, expected):
+    at = open_with_url(page, **params)
+    assert not at.exception
+    assert at.session_state[key] == expected
+    for name, value in params.items():
+        assert at.query_params[name] == value  # and the URL keeps saying so
+
+
+def test_a_bad_link_value_on_a_lesson_page_falls_back_with_a_notice():
+    at = open_with_url("pages/4_MLP.py", lr="fast", n_hidden="7")
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "lr=fast" in notices and "n_hidden=7" in notices
+    assert at.session_state["mlp_lr"] == 0.1 and at.session_state["mlp_n_hidden"] == 200
+
+
+def sidebar_link(at) -> str:
+    links = [block.value for block in at.sidebar.code if block.value.startswith("http")]
+    assert len(links) == 1, links
+    return links[0]
+
+
+@pytest.mark.parametrize("page", ["streamlit_app.py", "pages/1_Data.py", "pages/2_Bigram.py", "pages/4_MLP.py",
+                                  "pages/5_Backprop.py", "pages/6_WaveNet.py", "pages/7_Generate.py",
+                                  "pages/8_Models.py", "pages/9_Compare.py"])
+def test_every_page_has_a_copy_link_with_its_controls(page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+    link = sidebar_link(at)
+    for name, value in at.query_params.items():
+        assert f"{name}={value[0] if isinstance(value, list) else value}" in link
+
+
+def test_copy_link_follows_a_changed_control():
+    at = open_page("pages/2_Bigram.py")
+    assert "count=7" not in sidebar_link(at)
+    at = at.number_input(key="bigram_sample_count__w").set_value(7).run()
+    assert "count=7" in sidebar_link(at)

@@ -1,0 +1,53 @@
+"""Sessions take turns on the server, in arrival order, and each tick leaves time to redraw."""
+import threading
+import time
+
+import pytest
+
+from ui.pacing import MAX_BUDGET, MIN_BUDGET, RUN_SECONDS, FairTurns, Pace
+
+
+def test_turns_are_exclusive_and_granted_in_arrival_order():
+    turns, order, inside, overlaps = FairTurns(), [], [], []
+    arrived = [threading.Event() for _ in range(5)]
+
+    def session(i: int) -> None:
+        if i:
+            arrived[i - 1].wait()  # session i asks only once session i-1 is queued (or holding the turn)
+            time.sleep(0.02)
+        arrived[i].set()
+        with turns.turn():
+            inside.append(i)
+            overlaps.append(len(inside) > 1)
+            order.append(i)
+            time.sleep(0.05)
+            inside.remove(i)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == [0, 1, 2, 3, 4]
+    assert not any(overlaps)
+
+
+def test_a_failing_holder_hands_the_turn_on():
+    turns = FairTurns()
+    with pytest.raises(RuntimeError):
+        with turns.turn():
+            raise RuntimeError("a rerun interrupts the script")
+    done = threading.Event()
+    threading.Thread(target=lambda: (turns.turn().__enter__(), done.set())).start()
+    assert done.wait(timeout=5)
+
+
+def test_the_training_budget_is_what_drawing_leaves_of_a_tick():
+    pace = Pace(draw_seconds=0.1)
+    assert pace.budget() == pytest.approx(RUN_SECONDS - 0.1)
+    for _ in range(50):
+        pace.note_draw(5.0)  # a slow machine: drawing alone fills the tick
+    assert pace.budget() == MIN_BUDGET
+    for _ in range(50):
+        pace.note_draw(0.0)
+    assert pace.budget() == pytest.approx(min(MAX_BUDGET, RUN_SECONDS), abs=1e-3)

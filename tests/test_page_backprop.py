@@ -1,0 +1,84 @@
+"""The backprop page (part 4): the gradient check, the break-it selector, the formulas, the twin training."""
+import pytest
+
+from makemore import backprop, twins
+from makemore.presets import PRESETS
+from tests.apptest_helpers import chart_with_columns, open_page
+
+PAGE = "pages/5_Backprop.py"
+SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
+
+
+def check_table(at):
+    return at.dataframe[0].value
+
+
+def expected_table(data, mistake=None):
+    return backprop.gradcheck(*backprop.lecture_batch(PRESETS["backprop"].model, data, 2147483647), mistake)
+
+
+def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
+    at = open_page(PAGE)
+    assert not at.exception
+    shown, expected = check_table(at), expected_table(default_data)
+    assert list(shown["tensor"]) == backprop.CHECK_ORDER
+    assert shown["approximate"].all() and list(shown["shape"]) == list(expected["shape"])
+    assert shown["maxdiff"].to_numpy() == pytest.approx(expected["maxdiff"].to_numpy())
+    assert [s.value for s in at.success] == ["All 26 gradients match autograd."]
+    assert any("fused tanh backward" in c.value for c in at.caption)  # the exact column's story
+    bars = chart_with_columns(at, "tensor", "maxdiff", "verdict")[0]["data"][0]
+    assert set(bars["verdict"]) == {"exact", "approximate"}
+
+
+def test_each_break_it_option_turns_its_rows_red(default_data):
+    at = open_page(PAGE)
+    for mistake in backprop.MISTAKES:
+        at.selectbox(key="backprop_mistake__w").set_value(mistake).run()
+        assert not at.exception
+        shown, expected = check_table(at), expected_table(default_data, mistake)
+        failing = list(expected.loc[~expected["approximate"], "tensor"])
+        assert failing and list(shown.loc[~shown["approximate"], "tensor"]) == failing
+        assert at.error[0].value.startswith(f"{len(failing)} of 26 gradients differ from autograd")
+        bars = chart_with_columns(at, "tensor", "maxdiff", "verdict")[0]["data"][0]
+        assert list(bars.loc[bars["verdict"] == "wrong", "tensor"]) == failing
+
+
+def test_the_three_formulas_stand_next_to_their_passing_checks():
+    at = open_page(PAGE)
+    assert len(at.latex) == len(backprop.FORMULAS) == 3
+    assert [h.value for h in at.subheader] == [title for title, _ in backprop.FORMULAS.values()]
+    checks = [frame.value for frame in at.dataframe[1:4]]
+    assert [list(c["tensor"]) for c in checks] == [["logits"], ["hprebn"], ["C", "W1", "b1", "bngain", "bnbias",
+                                                                            "W2", "b2"]]
+    assert all(c["approximate"].all() for c in checks)
+
+
+def test_steps_train_both_twins_and_their_curves_coincide():
+    at = open_page(PAGE, **SHORT)
+    at = at.button(key="backprop_step100").click().run()
+    assert not at.exception
+    pair: twins.Twins = at.session_state["backprop_twins"]
+    assert pair.manual.step == pair.autograd.step == 100 and pair.manual.config.lr_decay_at == 500
+    frame = chart_with_columns(at, "step", "loss", "backward")[0]["data"][0]
+    assert set(frame["backward"]) == set(twins.BACKWARDS) and len(frame) == 200
+    assert float(at.metric[0].value) == pytest.approx(twins.largest_gap(pair), rel=0.05)
+    results = at.dataframe[-1].value
+    assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
+
+
+def test_train_runs_and_pause_stops_and_measures():
+    at = open_page(PAGE, **SHORT)
+    at = at.button(key="backprop_train").click().run()
+    assert at.session_state["backprop_twins"].running
+    at = at.button(key="backprop_pause").click().run()
+    pair = at.session_state["backprop_twins"]
+    assert not pair.running and pair.results_step == pair.step
+
+
+def test_a_new_schedule_builds_a_new_pair():
+    at = open_page(PAGE, **SHORT)
+    at = at.button(key="backprop_step100").click().run()
+    at.select_slider(key="backprop_steps__w").set_value(5_000).run()
+    pair = at.session_state["backprop_twins"]
+    assert pair.step == 0 and pair.manual.config.steps == 5_000
+    assert any("new pair" in i.value for i in at.info)

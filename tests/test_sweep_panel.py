@@ -1,0 +1,50 @@
+"""The Sweep panel of the diagnostics page, rendered with AppTest (its fragment runs once per run)."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import chart_with_columns
+from ui.sweep_panel import parse_values
+
+
+def panel_script():
+    from makemore.data import load_data
+    from ui.settings import Settings
+    from ui.sweep_panel import render_sweep_panel
+
+    data = load_data()
+    render_sweep_panel(Settings(data, "shipped", "shipped names", 2147483647, "cpu"))
+
+
+def open_panel() -> AppTest:
+    return AppTest.from_function(panel_script, default_timeout=120).run()
+
+
+def test_parse_values_reads_fractions_and_says_what_is_wrong():
+    assert parse_values("0.5, 1, 5/3") == pytest.approx([0.5, 1.0, 5 / 3])
+    with pytest.raises(ValueError, match="not a number"):
+        parse_values("1, two")
+    with pytest.raises(ValueError, match="2 to 16 values"):
+        parse_values("1")
+
+
+def test_train_draws_every_copy_in_one_chart_each():
+    at = open_panel()
+    assert not at.exception and any("Train sweep" in i.value for i in at.info)
+    at.text_input(key="sweep_values_gain").set_value("0.5, 5/3, 3").run()
+    at.button(key="sweep_train").click().run()
+    assert not at.exception
+    sweep = at.session_state["sweep_run"].sweep
+    assert sweep.step > 0 and sweep.labels == ["gain 0.5", "gain 1.66667", "gain 3"]
+    losses = chart_with_columns(at, "step", "copy", "loss")
+    saturation = chart_with_columns(at, "step", "copy", "saturated_pct")
+    assert len(losses) == 1 and len(saturation) == 1
+    frame = next(f for f in saturation[0]["data"] if "saturated_pct" in f.columns)
+    assert set(frame["copy"]) == set(sweep.labels)
+    assert at.button(key="sweep_pause")  # it keeps training until paused
+
+
+def test_bad_values_are_an_error_not_a_traceback():
+    at = open_panel()
+    at.text_input(key="sweep_values_gain").set_value("1, abc").run()
+    assert not at.exception
+    assert any("not a number" in e.value for e in at.error)

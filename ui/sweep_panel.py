@@ -1,0 +1,176 @@
+"""Sweep: several copies of the deep net, one setting varied, trained side by side.
+
+`render_sweep_panel(settings)` draws the controls (what varies, its values, BatchNorm, steps),
+Train / Pause / Reset, and, while the sweep trains in time-boxed chunks inside an
+`st.fragment(run_every=...)`, its progress and one chart of every copy's loss and one of their
+saturation. The sweep lives in st.session_state; widget keys start with "sweep_".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from makemore.charts.sweep import sweep_loss_chart, sweep_saturation_chart
+from makemore.models import ConfigError, DeepMLPConfig
+from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
+from makemore.train import TrainConfig
+from ui.export import export_menu, show_chart
+from ui.pacing import live_fragment, paced_tick
+from ui.settings import Settings
+
+P = "sweep"  # widget-key prefix
+STATE = "sweep_run"
+STEP_CHOICES = [500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
+SETTINGS = {  # what varies: (label, default values, help)
+    "gain": ("Gain", "0.5, 1, 5/3, 2, 3",
+             "Hidden weights * gain. Without BatchNorm, too small a gain shrinks the activations layer by "
+             "layer and too large a gain saturates tanh; 5/3 is Kaiming for tanh. With BatchNorm the gain "
+             "hardly matters: that is what BatchNorm is for."),
+    "lr_exponent": ("Learning rate 10^x", "-3, -2, -1, -0.5, 0",
+                    "Each copy trains with lr = 10^x: too small crawls, too large diverges."),
+    "output_scale": ("Output scale", "0.01, 0.1, 1",
+                     "The last layer's scale at init: large values make a confident, wrong first guess "
+                     "(the hockey stick in the loss)."),
+}
+
+
+@dataclass
+class SweepRun:
+    sweep: Sweep
+    identity: dict  # what built it; a change of controls makes the next Train start a new sweep
+    running: bool = False
+
+
+def parse_values(text: str) -> list[float]:
+    """'0.5, 1, 5/3' -> [0.5, 1.0, 1.6667]; a ValueError says what is wrong, for people."""
+    values = []
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        try:
+            numerator, _, denominator = part.partition("/")
+            value = float(numerator) / (float(denominator) if denominator else 1.0)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"'{part}' is not a number (write e.g. 0.5, 1, 5/3)") from None
+        if not math.isfinite(value):
+            raise ValueError(f"'{part}' is not a finite number")
+        values.append(value)
+    if not MIN_COPIES <= len(values) <= MAX_COPIES:
+        raise ValueError(f"give {MIN_COPIES} to {MAX_COPIES} values, one per copy (got {len(values)})")
+    return values
+
+
+def render_sweep_panel(settings: Settings) -> None:
+    st.subheader("Sweep: copies side by side")
+    st.caption("Train several copies of the deep net at once, the same init draws and the same minibatches, "
+               "differing in one setting only, and compare their losses and tanh saturation on one chart each.")
+    setting, values, batchnorm, steps = _controls()
+    if values is None:
+        return
+    identity = {"setting": setting, "values": values, "batchnorm": batchnorm, "steps": steps,
+                "seed": settings.seed, "data": settings.data_key, "device": settings.device}
+    run: SweepRun | None = st.session_state.get(STATE)
+    _buttons(run, identity, settings, setting, values, batchnorm, steps)
+    run = st.session_state.get(STATE)
+    if run is None:
+        st.info("Press Train sweep to start.")
+        return
+    if run.identity != identity:
+        st.caption("The controls changed since this sweep started: Train sweep starts a new one.")
+    export_menu(P)
+    _live_area()
+
+
+def _controls() -> tuple[str, list[float] | None, bool, int]:
+    cols = st.columns([1.4, 2, 1, 1.3])
+    setting = cols[0].selectbox("What varies", list(SETTINGS), format_func=lambda s: SETTINGS[s][0],
+                                key=f"{P}_setting", help="One setting differs between the copies; all else is equal.")
+    label, default, help_text = SETTINGS[setting]
+    text = cols[1].text_input(f"{label} of each copy", value=default, key=f"{P}_values_{setting}",
+                              help=f"{MIN_COPIES} to {MAX_COPIES} values, commas between them. {help_text}")
+    batchnorm = cols[2].toggle("BatchNorm", value=False, key=f"{P}_batchnorm",
+                               help="A BatchNorm1d after every Linear. Compare a gain sweep with and without it.")
+    steps = cols[3].select_slider("Steps", options=STEP_CHOICES, value=2000, key=f"{P}_steps",
+                                  help="Training steps of every copy (lr 0.1 unless the sweep varies it).")
+    try:
+        return setting, parse_values(text), batchnorm, steps
+    except ValueError as err:
+        st.error(f"Sweep values: {err}.")
+        return setting, None, batchnorm, steps
+
+
+def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: str, values: list[float],
+             batchnorm: bool, steps: int) -> None:
+    cols = st.columns([1.3, 1, 1, 4])
+    if run is not None and run.running:
+        if cols[0].button("Pause", key=f"{P}_pause", icon=":material/pause:", width="stretch"):
+            run.running = False
+            st.rerun()
+    elif cols[0].button("Train sweep", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
+                        width="stretch", help="Train all copies; the charts update as they learn."):
+        if run is None or run.identity != identity or run.sweep.done:
+            try:
+                run = SweepRun(_new_sweep(settings, setting, values, batchnorm, steps), identity)
+            except ConfigError as err:
+                st.error(str(err))
+                return
+            st.session_state[STATE] = run
+        run.running = True
+        st.rerun()
+    if run is not None and cols[1].button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
+                                          width="stretch", help="Forget this sweep."):
+        del st.session_state[STATE]
+        st.rerun()
+
+
+def _new_sweep(settings: Settings, setting: str, values: list[float], batchnorm: bool, steps: int) -> Sweep:
+    base = DeepMLPConfig(batchnorm=batchnorm, gain=5 / 3 if not batchnorm else 1.0,
+                         output_scale=0.1 if batchnorm else 0.01)
+    train = TrainConfig(steps=steps, lr_decay_at=None, stats_every=10)
+    return Sweep(base, train, settings.data, settings.seed, setting, values, settings.device)
+
+
+def _live_area() -> None:
+    def area() -> None:
+        current: SweepRun = st.session_state[STATE]
+
+        def train(budget: float) -> None:
+            current.sweep.advance_for(budget)
+            if current.sweep.done:
+                current.running = False
+                st.rerun()
+
+        paced_tick(f"{STATE}_pace", train if current.running else None, lambda: draw(current.sweep))
+
+    live_fragment(st.session_state[STATE].running, area)
+
+
+def draw(sweep: Sweep) -> None:
+    """Progress, the two charts and a table of the copies."""
+    rate = f" · {sweep.steps_per_s:,.0f} steps/s for {sweep.copies} copies" if sweep.step else ""
+    st.progress(min(sweep.step / sweep.config.steps, 1.0), text=f"Step {sweep.step:,} of {sweep.config.steps:,}{rate}")
+    left, right = st.columns(2)
+    with left:
+        show_chart(sweep_loss_chart(sweep.loss_frame(), math.log(sweep.data.vocab.size)), P, "sweep loss")
+    with right:
+        show_chart(sweep_saturation_chart(sweep.saturation_frame()), P, "sweep saturation")
+    st.dataframe(copies_table(sweep), hide_index=True)
+    diverged = [label for label, at in zip(sweep.labels, sweep.diverged_at) if at is not None]
+    if diverged:
+        st.warning(f"Diverged (the loss blew up; its line stops there): {', '.join(diverged)}.",
+                   icon=":material/error:")
+
+
+def copies_table(sweep: Sweep) -> pd.DataFrame:
+    """One row per copy: its setting, the latest loss and saturation, where it diverged."""
+    last_loss = sweep.loss_history.last()
+    last_saturation = sweep.saturation_history.last()
+    return pd.DataFrame({
+        "copy": sweep.labels,
+        "loss": last_loss.tolist() if last_loss is not None else [math.nan] * sweep.copies,
+        "saturated %": last_saturation.tolist() if last_saturation is not None else [math.nan] * sweep.copies,
+        "diverged at step": [at if at is not None else "" for at in sweep.diverged_at],
+    })
