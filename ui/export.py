@@ -13,9 +13,34 @@ import vl_convert
 CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
 
 
+class _Unchecked:
+    """Converts to Vega-Lite without validating the result against the schema again.
+
+    Validation is 40% of a live redraw; makemore.charts builds its specs from Altair's typed classes
+    and tests/test_charts.py validates every builder's output, so the page skips it.
+    """
+
+    def to_dict(self, validate: bool = False, **kwargs) -> dict:
+        return super().to_dict(validate=False, **kwargs)
+
+
+UNCHECKED = {kind: type(kind.__name__, (_Unchecked, kind), {})
+             for kind in (alt.Chart, alt.LayerChart, alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)}
+
+
+def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A shallow copy of the chart that Streamlit converts without re-validating it."""
+    kind = UNCHECKED.get(type(chart))
+    if kind is None:
+        return chart
+    copy = chart.copy(deep=False)
+    object.__setattr__(copy, "__class__", kind)
+    return copy
+
+
 def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str) -> None:
     """Draw a chart full width and keep it for the page's export menu."""
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
 
 
