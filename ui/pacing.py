@@ -21,7 +21,7 @@ import streamlit as st
 from ui.state import remembered
 
 TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains
-RUN_SECONDS = 0.36  # a tick's training plus drawing; the rest of the tick sends the charts
+RUN_SECONDS = 0.32  # a tick's training plus drawing; Streamlit needs the rest (~0.18 s) to send the charts
 MIN_BUDGET, MAX_BUDGET = 0.05, 0.4  # seconds of training per tick
 DRAW_SMOOTHING = 0.3  # weight of the latest drawing time in its running average
 
