@@ -8,8 +8,8 @@ charts are drawn) and then redraws with `ui.diagnostics_panel.draw`. This script
 without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
 rest of each tick interval as the browser's timer would, and alternates it with the headless
 `Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
-time a tick spends training and drawing; --budget (fixed seconds of training per tick) and --tick
-try other settings than ui.pacing's. One torch thread.
+time a tick spends training and drawing; --tick 1.0 measures the page's "redraw every 1 s" setting,
+--budget fixed seconds of training per tick instead of the paced ones. One torch thread.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float |
     start = time.perf_counter()
     for _ in range(ticks):
         tick_start = time.perf_counter()
-        steps += live.tick(run, budget or pace.budget())
+        steps += live.tick(run, budget or pace.budget(interval))
         drawn = time.perf_counter()
         diagnostics_panel.draw(run, "bench")
         done = time.perf_counter()
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     page = totals["page_steps"] / totals["page_s"]
     alone = totals["headless_steps"] / totals["headless_s"]
     ticks = args.rounds * args.ticks
-    budget = f"{args.budget} s of training" if args.budget else f"paced training (up to {pacing.RUN_SECONDS} s with drawing)"
+    budget = (f"{args.budget} s of training" if args.budget else
+              f"paced training (the tick less {pacing.SEND_SECONDS} s to send and the drawing time)")
     print(f"deep net, statistics every {args.stats_every} steps; a tick every {args.tick} s with {budget}\n")
     print("| | steps/s | ratio |\n| --- | ---: | ---: |")
     print(f"| headless trainer (advance_for) | {alone:,.0f} | 1.00 |")

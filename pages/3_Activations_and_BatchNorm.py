@@ -56,7 +56,7 @@ with export_col:
 if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
 
-live_area(STATE, lambda current: panel.draw(current, P))
+live_area(STATE, lambda current: panel.draw(current, P), controls.redraw)
 
 st.divider()
 with st.expander("Sweep: several copies at once (e.g. gains 0.5 … 3 side by side)", icon=":material/stacked_line_chart:"):

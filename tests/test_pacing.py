@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from ui.pacing import MAX_BUDGET, MIN_BUDGET, RUN_SECONDS, FairTurns, Pace
+from ui.pacing import MAX_BUDGET, MIN_BUDGET, SEND_SECONDS, TICK_SECONDS, FairTurns, Pace
 
 
 def test_turns_are_exclusive_and_granted_in_arrival_order():
@@ -42,12 +42,14 @@ def test_a_failing_holder_hands_the_turn_on():
     assert done.wait(timeout=5)
 
 
-def test_the_training_budget_is_what_drawing_leaves_of_a_tick():
+def test_the_training_budget_is_what_drawing_and_sending_leave_of_a_tick():
     pace = Pace(draw_seconds=0.1)
-    assert pace.budget() == pytest.approx(RUN_SECONDS - 0.1)
+    assert pace.budget() == pytest.approx(TICK_SECONDS - SEND_SECONDS - 0.1)
+    assert pace.budget(1.0) == pytest.approx(1.0 - SEND_SECONDS - 0.1)  # redrawing every second trains more
+    assert pace.budget(5.0) == MAX_BUDGET  # a click must still be answered within about a second
     for _ in range(50):
         pace.note_draw(5.0)  # a slow machine: drawing alone fills the tick
     assert pace.budget() == MIN_BUDGET
     for _ in range(50):
         pace.note_draw(0.0)
-    assert pace.budget() == pytest.approx(min(MAX_BUDGET, RUN_SECONDS), abs=1e-3)
+    assert pace.budget() == pytest.approx(TICK_SECONDS - SEND_SECONDS, abs=1e-3)

@@ -186,6 +186,14 @@ def test_a_bad_link_value_falls_back_with_a_notice():
     assert config.n_layers == 5 and config.gain == 1.0
 
 
+def test_redrawing_every_second_is_a_setting_a_link_carries():
+    at = open_with_url(redraw="1")
+    assert at.session_state["diag_redraw"] == 1.0
+    at = at.button(key="diag_train").click().run()  # the first tick trains and draws at once
+    assert not at.exception
+    assert trainer_of(at).step > 0 and at.query_params["redraw"] == "1"
+
+
 def test_a_changed_control_changes_the_url():
     at = open_page(PAGE)
     assert at.query_params["gain"] == "1"

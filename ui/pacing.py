@@ -20,9 +20,10 @@ import streamlit as st
 
 from ui.state import remembered
 
-TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains
-RUN_SECONDS = 0.32  # a tick's training plus drawing; Streamlit needs the rest (~0.18 s) to send the charts
-MIN_BUDGET, MAX_BUDGET = 0.05, 0.4  # seconds of training per tick
+TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains (by default)
+SEND_SECONDS = 0.18  # what Streamlit needs of each tick to send the charts; training and drawing get the rest
+MIN_BUDGET = 0.05  # seconds of training per tick, however slow the drawing
+MAX_BUDGET = 0.85  # ... and at most, so that a click is answered within about a second
 DRAW_SMOOTHING = 0.3  # weight of the latest drawing time in its running average
 
 
@@ -62,24 +63,26 @@ class Pace:
     """A live area's running estimate of how long it takes to draw, and so how long it may train."""
     draw_seconds: float = 0.15
 
-    def budget(self) -> float:
-        return min(MAX_BUDGET, max(MIN_BUDGET, RUN_SECONDS - self.draw_seconds))
+    def budget(self, tick_seconds: float = TICK_SECONDS) -> float:
+        """Seconds of training that leave time to draw and send the charts within the tick."""
+        return min(MAX_BUDGET, max(MIN_BUDGET, tick_seconds - SEND_SECONDS - self.draw_seconds))
 
     def note_draw(self, seconds: float) -> None:
         self.draw_seconds += DRAW_SMOOTHING * (seconds - self.draw_seconds)
 
 
-def paced_tick(pace_key: str, train: Callable[[float], None] | None, draw: Callable[[], None]) -> None:
+def paced_tick(pace_key: str, train: Callable[[float], None] | None, draw: Callable[[], None],
+               tick_seconds: float = TICK_SECONDS) -> None:
     """One run of a live area: train for the paced budget (if training), then draw, in the server's turn."""
     pace: Pace = remembered(pace_key, Pace)
     with SERVER_TURNS.turn():
         if train is not None:
-            train(pace.budget())
+            train(pace.budget(tick_seconds))
         start = time.perf_counter()
         draw()
         pace.note_draw(time.perf_counter() - start)
 
 
-def live_fragment(running: bool, body: Callable[[], None]) -> None:
-    """Run `body` in a fragment that reruns every TICK_SECONDS while `running`."""
-    st.fragment(run_every=TICK_SECONDS if running else None)(body)()
+def live_fragment(running: bool, body: Callable[[], None], tick_seconds: float = TICK_SECONDS) -> None:
+    """Run `body` in a fragment that reruns every `tick_seconds` while `running`."""
+    st.fragment(run_every=tick_seconds if running else None)(body)()
