@@ -10,7 +10,7 @@ from makemore.presets import PRESETS
 from makemore.train import TrainConfig
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_slider
-from ui.pacing import live_fragment, paced_tick
+from ui.pacing import paced_fragment
 from ui.presentation import chart_height, controls_area
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, sidebar_share_link
@@ -168,18 +168,13 @@ def draw_twins(current: twins.Twins) -> None:
                        "The lecture's figures come from its names.txt.")
 
 
-def twin_area() -> None:
-    current: twins.Twins = st.session_state[TWINS]
-
-    def train(budget: float) -> None:
-        twins.tick(current, budget)
-        if not current.running:  # finished: a full rerun updates the buttons
-            twins.evaluate(current)
-            st.rerun()
-
-    paced_tick(f"{TWINS}_pace", train if current.running else None, lambda: draw_twins(current))
+def train_twins(current: twins.Twins, budget: float) -> None:
+    twins.tick(current, budget)
+    if not current.running:  # finished: a full rerun updates the buttons
+        twins.evaluate(current)
+        st.rerun()
 
 
-live_fragment(pair.running, twin_area)
+paced_fragment(TWINS, train_twins, draw_twins)
 export_menu(P)
 sidebar_share_link()

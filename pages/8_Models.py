@@ -124,15 +124,21 @@ def loss_section(current: LiveRun) -> None:
                "(4,096 dev examples) every 1,000 steps; red dashes are a uniform guess.")
 
 
-def activations_tab(current: LiveRun) -> None:
+def module_histograms(current: LiveRun, which: str, key: str, x_title: str, chart_name: str, help_text: str) -> None:
+    """A multiselect of the model's modules and the histograms of their outputs ("out") or gradients ("grad")."""
     model, snap = current.trainer.model, current.trainer.snapshot
     names = model.layer_names
-    chosen = st.multiselect("Modules", names, default=default_modules(names), key=f"{P}_modules_{len(names)}",
-                            help="Which modules' outputs to draw. Every module is hooked: a forward hook keeps its "
-                                 "output, so the same histograms work for any architecture.")
-    show_chart(density_chart(inspect.module_histograms(snap, model, chosen, "out"), "module output",
-                             chart_height()), P, "activations")
-    st.dataframe(inspect.module_table(snap, model), hide_index=True,
+    chosen = st.multiselect("Modules", names, default=default_modules(names), key=f"{P}_{key}_{len(names)}",
+                            help=help_text)
+    show_chart(density_chart(inspect.module_histograms(snap, model, chosen, which), x_title, chart_height()),
+               P, chart_name)
+
+
+def activations_tab(current: LiveRun) -> None:
+    module_histograms(current, "out", "modules", "module output", "activations",
+                      "Which modules' outputs to draw. Every module is hooked: a forward hook keeps its output, "
+                      "so the same histograms work for any architecture.")
+    st.dataframe(inspect.module_table(current.trainer.snapshot, current.trainer.model), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.3g")
                                 for c in ["mean", "std", "grad_mean", "grad_std"]})
     st.caption("One row per module: its output's mean and std over the batch, and the same for d loss / d output. "
@@ -140,12 +146,8 @@ def activations_tab(current: LiveRun) -> None:
 
 
 def gradients_tab(current: LiveRun) -> None:
-    model, snap = current.trainer.model, current.trainer.snapshot
-    names = model.layer_names
-    chosen = st.multiselect("Modules", names, default=default_modules(names), key=f"{P}_grad_modules_{len(names)}",
-                            help="Which modules' output gradients to draw (kept by retain_grad on recorded steps).")
-    show_chart(density_chart(inspect.module_histograms(snap, model, chosen, "grad"), "d loss / d (module output)",
-                             chart_height()), P, "gradients")
+    module_histograms(current, "grad", "grad_modules", "d loss / d (module output)", "gradients",
+                      "Which modules' output gradients to draw (kept by retain_grad on recorded steps).")
     st.caption("Similar spreads from the last module back to the first mean the gradient neither vanishes nor "
                "explodes on the way: the residual connections and LayerNorm are what keep a deep Transformer so.")
 

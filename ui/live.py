@@ -17,7 +17,7 @@ import streamlit as st
 from makemore.models import config_to_dict
 from makemore.train import Trainer, TrainConfig, build_trainer
 from ui import runs
-from ui.pacing import TICK_SECONDS, live_fragment, paced_tick
+from ui.pacing import TICK_SECONDS, paced_fragment
 from ui.settings import Settings
 
 EVAL_EVERY = 1000  # steps between dev-loss points
@@ -154,17 +154,12 @@ def step_now(run: LiveRun, n: int) -> None:
 def live_area(state_key: str, draw: Callable[[LiveRun], None], tick_seconds: float = TICK_SECONDS) -> None:
     """Draw the run; while it trains, train a paced chunk and redraw every tick (see ui.pacing)."""
 
-    def area() -> None:
-        current: LiveRun = st.session_state[state_key]
+    def train(current: LiveRun, budget: float) -> None:
+        tick(current, budget)
+        if not current.running:  # finished or diverged: a full rerun updates the buttons
+            st.rerun()
 
-        def train(budget: float) -> None:
-            tick(current, budget)
-            if not current.running:  # finished or diverged: a full rerun updates the buttons
-                st.rerun()
-
-        paced_tick(f"{state_key}_pace", train if current.running else None, lambda: draw(current), tick_seconds)
-
-    live_fragment(st.session_state[state_key].running, area, tick_seconds)
+    paced_fragment(state_key, train, draw, tick_seconds)
 
 
 def control_buttons(state_key: str, prefix: str) -> None:

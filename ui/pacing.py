@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -71,18 +71,21 @@ class Pace:
         self.draw_seconds += DRAW_SMOOTHING * (seconds - self.draw_seconds)
 
 
-def paced_tick(pace_key: str, train: Callable[[float], None] | None, draw: Callable[[], None],
-               tick_seconds: float = TICK_SECONDS) -> None:
-    """One run of a live area: train for the paced budget (if training), then draw, in the server's turn."""
-    pace: Pace = remembered(pace_key, Pace)
-    with SERVER_TURNS.turn():
-        if train is not None:
-            train(pace.budget(tick_seconds))
-        start = time.perf_counter()
-        draw()
-        pace.note_draw(time.perf_counter() - start)
+def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Callable[[Any], None],
+                   tick_seconds: float = TICK_SECONDS) -> None:
+    """Draw the live object in st.session_state[state_key]; while its `running` is set, rerun every
+    `tick_seconds` and first train it for the paced budget (`train(current, seconds)`), all in the server's turn.
+    """
 
+    def body() -> None:
+        current = st.session_state[state_key]
+        pace: Pace = remembered(f"{state_key}_pace", Pace)
+        with SERVER_TURNS.turn():
+            if current.running:
+                train(current, pace.budget(tick_seconds))
+            start = time.perf_counter()
+            draw(current)
+            pace.note_draw(time.perf_counter() - start)
 
-def live_fragment(running: bool, body: Callable[[], None], tick_seconds: float = TICK_SECONDS) -> None:
-    """Run `body` in a fragment that reruns every `tick_seconds` while `running`."""
-    st.fragment(run_every=tick_seconds if running else None)(body)()
+    body.__qualname__ = f"paced_fragment[{state_key}]"  # Streamlit names a fragment after its function
+    st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(body)()

@@ -14,11 +14,13 @@ from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.state import persistent_widget, remembered
 
-# How sessions share the server, set once at startup (every page imports this module):
+# How sessions share the server, set once at startup (every page imports this module). Live ticks take
+# turns (ui/pacing.py); the rest still overlaps, and a training thread, which drops the GIL at every torch
+# operation, waits up to the switch interval (Python's default: 0.005 s) for a thread running Python.
 TORCH_THREADS = 1  # each session trains on one core, so students share the cores instead of fighting over them
-GIL_SWITCH_SECONDS = 0.0005  # Python's default 0.005 s is how long a training thread, which drops the GIL at
-torch.set_num_threads(TORCH_THREADS)  # every torch operation, may wait for another session drawing its charts
-sys.setswitchinterval(GIL_SWITCH_SECONDS)  # (benchmarks/load_test.py: with 2-4 students they train ~2x faster)
+GIL_SWITCH_SECONDS = 0.0005
+torch.set_num_threads(TORCH_THREADS)
+sys.setswitchinterval(GIL_SWITCH_SECONDS)
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"

@@ -18,7 +18,7 @@ from makemore.models import ConfigError, DeepMLPConfig
 from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from makemore.train import TrainConfig
 from ui.export import export_menu, show_chart
-from ui.pacing import live_fragment, paced_tick
+from ui.pacing import paced_fragment
 from ui.settings import Settings
 
 P = "sweep"  # widget-key prefix
@@ -81,7 +81,7 @@ def render_sweep_panel(settings: Settings) -> None:
     if run.identity != identity:
         st.caption("The controls changed since this sweep started: Train sweep starts a new one.")
     export_menu(P)
-    _live_area()
+    paced_fragment(STATE, _train, lambda current: draw(current.sweep))
 
 
 def _controls() -> tuple[str, list[float] | None, bool, int]:
@@ -133,19 +133,11 @@ def _new_sweep(settings: Settings, setting: str, values: list[float], batchnorm:
     return Sweep(base, train, settings.data, settings.seed, setting, values, settings.device)
 
 
-def _live_area() -> None:
-    def area() -> None:
-        current: SweepRun = st.session_state[STATE]
-
-        def train(budget: float) -> None:
-            current.sweep.advance_for(budget)
-            if current.sweep.done:
-                current.running = False
-                st.rerun()
-
-        paced_tick(f"{STATE}_pace", train if current.running else None, lambda: draw(current.sweep))
-
-    live_fragment(st.session_state[STATE].running, area)
+def _train(current: SweepRun, budget: float) -> None:
+    current.sweep.advance_for(budget)
+    if current.sweep.done:
+        current.running = False
+        st.rerun()
 
 
 def draw(sweep: Sweep) -> None:
