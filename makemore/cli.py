@@ -76,10 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="a checkpoint's loss on a word list's splits (one JSON object)")
     p.add_argument("--out", required=True, help="the directory given to train --out")
-    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
-    p.add_argument("--split", choices=["lecture", "makemore", "none"], default="lecture",
-                   help="lecture: 80/10/10 after random.seed(42) shuffle; makemore: makemore.py's "
-                        "train/test split; none: all words as train")
+    add_word_list_args(p)
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("diagnose", help="train N steps, print part 3's statistics of the last batch")
@@ -98,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_reproduce)
 
     p = sub.add_parser("gradcheck", help="part 4: every hand-written gradient against autograd (exit 1 if one fails)")
-    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
+    add_input_arg(p)
     p.add_argument("--seed", type=int, help="generator seed for the init and the minibatch (default: the lecture's)")
     p.add_argument("--mistake", choices=list(backprop.MISTAKES), help="plant a typical mistake to see it caught")
     p.set_defaults(run=cmd_gradcheck)
@@ -106,12 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
+    """--preset, the word list (--input, --split) and --device: what train and diagnose need."""
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
-    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
+    add_word_list_args(p)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+
+
+def add_word_list_args(p: argparse.ArgumentParser) -> None:
+    add_input_arg(p)
     p.add_argument("--split", choices=["lecture", "makemore", "none"], default="lecture",
                    help="lecture: 80/10/10 after random.seed(42) shuffle; makemore: makemore.py's (1,000 test "
                         "words drawn by torch.randperm after seed 3407, the rest train); none: train on all words")
-    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+
+
+def add_input_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help="a UTF-8 text file, one word per line (default: data/names.txt)")
 
 
 # ---------------------------------------------------------------------------------- commands
