@@ -147,14 +147,8 @@ def build_windows(words: list[str], vocab: Vocabulary, block_size: int) -> tuple
     """
     if block_size < 1:
         raise ValueError("block_size must be at least 1")
-    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-    codes = vocab.encode_text("".join(words))
     # one padded stream per word: block_size boundaries, the word, one closing boundary
-    padded = lengths + block_size + 1
-    word_starts = np.cumsum(padded) - padded
-    stream = np.zeros(int(padded.sum()), dtype=np.int64)
-    code_positions = np.repeat(word_starts + block_size, lengths) + _ranks(lengths)
-    stream[code_positions] = codes
+    lengths, word_starts, stream = _padded_streams(words, vocab, lead=block_size, tail=1)
     examples = lengths + 1
     starts = np.repeat(word_starts, examples) + _ranks(examples)
     X = stream[starts[:, None] + np.arange(block_size)]
@@ -172,13 +166,8 @@ def build_sequences(words: list[str], vocab: Vocabulary, block_size: int) -> tup
     """
     if block_size < 1:
         raise ValueError("block_size must be at least 1")
-    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-    codes = vocab.encode_text("".join(words))
     # one stream per word: the opening boundary, the word, the closing boundary, block_size zeros
-    padded = lengths + 2 + block_size
-    word_starts = np.cumsum(padded) - padded
-    stream = np.zeros(int(padded.sum()), dtype=np.int64)
-    stream[np.repeat(word_starts + 1, lengths) + _ranks(lengths)] = codes
+    lengths, word_starts, stream = _padded_streams(words, vocab, lead=1, tail=1 + block_size)
     rows_per_word = 1 + np.maximum(lengths + 1 - block_size, 0)
     row_word = np.repeat(np.arange(len(words)), rows_per_word)
     row_rank = _ranks(rows_per_word)  # 0: the word's first row; k: the k-th extra row
@@ -190,6 +179,18 @@ def build_sequences(words: list[str], vocab: Vocabulary, block_size: int) -> tup
                       positions == block_size - 1)
     Y[~active] = -1
     return torch.from_numpy(X), torch.from_numpy(Y)
+
+
+def _padded_streams(words: list[str], vocab: Vocabulary, lead: int,
+                    tail: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All words encoded in one array, each with `lead` boundary tokens (code 0) before it and `tail`
+    after it: (word lengths, where each word's padded stream starts, the stream)."""
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    padded = lengths + lead + tail
+    word_starts = np.cumsum(padded) - padded
+    stream = np.zeros(int(padded.sum()), dtype=np.int64)
+    stream[np.repeat(word_starts + lead, lengths) + _ranks(lengths)] = vocab.encode_text("".join(words))
+    return lengths, word_starts, stream
 
 
 def _ranks(counts: np.ndarray) -> np.ndarray:
