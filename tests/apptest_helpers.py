@@ -15,6 +15,14 @@ def open_page(relative_path: str, **state) -> AppTest:
     return at.run()
 
 
+def open_with_url(relative_path: str, **params) -> AppTest:
+    """An AppTest of a page opened from a link with these query parameters, after its first run."""
+    at = AppTest.from_file(str(ROOT / relative_path), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
 def charts(at: AppTest) -> list[dict]:
     """Every Vega-Lite chart on the page: {"spec": dict, "data": [DataFrame, ...]}."""
     result = []

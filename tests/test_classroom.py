@@ -1,9 +1,7 @@
 """Classroom mode on every lesson page: walk-throughs that set the controls, and shareable links."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import open_page
-from tests.conftest import ROOT
+from tests.apptest_helpers import open_page, open_with_url
 
 TOURS = {  # page -> (prefix, a control key, its value at the last stop)
     "pages/2_Bigram.py": ("bigram", "bigram_reg", 0.01),
@@ -36,13 +34,6 @@ def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
     assert at.session_state["bigram_smoothing"] == 0.0
     table = at.dataframe[0].value
     assert table.loc["bigram", "dev"] == float("inf")
-
-
-def open_with_url(page, **params):
-    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    return at.run()
 
 
 @pytest.mark.parametrize("page, params, key, expected", [

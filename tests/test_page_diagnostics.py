@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.apptest_helpers import chart_with_columns, charts, open_page, with_word_list
+from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, with_word_list
 from tests.conftest import ROOT
 
 PAGE = "pages/3_Activations_and_BatchNorm.py"
@@ -160,16 +160,8 @@ def test_lecture_printout_after_1001_steps(lecture_names_path):
         assert cli[label]["saturated_pct"] == pytest.approx(sat, abs=1e-6)
 
 
-def open_with_url(**params):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    return at.run()
-
-
 def test_a_shared_link_sets_the_controls():
-    at = open_with_url(preset="lecture-deep", gain="1.667", lr_exp="-2", bn="0", width="120")
+    at = open_with_url(PAGE, preset="lecture-deep", gain="1.667", lr_exp="-2", bn="0", width="120")
     assert not at.exception
     config = trainer_of(at).model.config
     assert abs(config.gain - 5 / 3) < 1e-12 and not config.batchnorm and config.n_hidden == 120
@@ -178,7 +170,7 @@ def test_a_shared_link_sets_the_controls():
 
 
 def test_a_bad_link_value_falls_back_with_a_notice():
-    at = open_with_url(depth="99", gain="banana", preset="nope")
+    at = open_with_url(PAGE, depth="99", gain="banana", preset="nope")
     assert not at.exception
     notices = " ".join(w.value for w in at.warning)
     assert "depth=99" in notices and "gain=banana" in notices and "preset=nope" in notices
@@ -187,7 +179,7 @@ def test_a_bad_link_value_falls_back_with_a_notice():
 
 
 def test_redrawing_every_second_is_a_setting_a_link_carries():
-    at = open_with_url(redraw="1")
+    at = open_with_url(PAGE, redraw="1")
     assert at.session_state["diag_redraw"] == 1.0
     at = at.button(key="diag_train").click().run()  # the first tick trains and draws at once
     assert not at.exception
