@@ -1,14 +1,17 @@
 """What a sweep of K copies of the deep net costs against one run of it, in one process.
 
-    python benchmarks/sweep_speed.py [--copies 2 4 8 16] [--rounds 5]
+    python benchmarks/sweep_speed.py [--copies 2 4 8 16] [--threads 1 2] [--rounds 5]
 
-One run is the project's trainer on the part-3 deep net (statistics every 10 steps, as the page);
-the sweep trains K copies that differ in gain (same statistics cadence). They alternate, round
-by round; the table gives the median time per step of each and the median ratio. One thread.
+One run is the project's trainer on the part-3 deep net (statistics every 10 steps, as the page),
+on one thread, where it is fastest; the sweep trains K copies that differ in gain (same statistics
+cadence) on 1 thread, as the app trains, and on 2 (its batched matmuls split across the cores).
+They alternate, round by round; the table gives the median time per step of each and the median
+ratio.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -27,7 +30,7 @@ from makemore.train import build_trainer  # noqa: E402
 STEPS = 100  # per round, for each side
 
 
-def measure(copies: int, data, rounds: int) -> tuple[float, float, float]:
+def measure(copies: int, threads: int, data, rounds: int) -> tuple[float, float, float]:
     """Median µs per step of one run and of the sweep, and the median ratio sweep / one run."""
     preset = PRESETS["deep"]
     config = replace(preset.train, stats_every=10)
@@ -35,7 +38,8 @@ def measure(copies: int, data, rounds: int) -> tuple[float, float, float]:
     sweep = Sweep(preset.model, config, data, preset.seed, "gain", [0.5 + 0.25 * k for k in range(copies)])
     times: dict[str, list[float]] = {"single": [], "sweep": []}
     for round_ in range(rounds + 1):
-        for side, advance in (("single", single.advance), ("sweep", sweep.advance)):
+        for side, advance, side_threads in (("single", single.advance, 1), ("sweep", sweep.advance, threads)):
+            torch.set_num_threads(side_threads)
             start = time.perf_counter()
             advance(STEPS)
             if round_:
@@ -47,15 +51,17 @@ def measure(copies: int, data, rounds: int) -> tuple[float, float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, nargs="+", default=[2, 4, 8, 16])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="the sweep's torch threads")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
     data = load_data()
-    print(f"torch {torch.__version__}, 1 thread, median of {args.rounds} alternating rounds\n")
-    print("| copies | one run µs/step | sweep µs/step | sweep / one run |\n| ---: | ---: | ---: | ---: |")
+    print(f"torch {torch.__version__}, {os.cpu_count()} cores, median of {args.rounds} alternating rounds\n")
+    print("| copies | sweep threads | one run µs/step | sweep µs/step | sweep / one run |\n"
+          "| ---: | ---: | ---: | ---: | ---: |")
     for copies in args.copies:
-        single, sweep, ratio = measure(copies, data, args.rounds)
-        print(f"| {copies} | {single:,.0f} | {sweep:,.0f} | {ratio:.2f}x |", flush=True)
+        for threads in args.threads:
+            single, sweep, ratio = measure(copies, threads, data, args.rounds)
+            print(f"| {copies} | {threads} | {single:,.0f} | {sweep:,.0f} | {ratio:.2f}x |", flush=True)
     return 0
 
 

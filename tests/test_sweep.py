@@ -5,21 +5,22 @@ import pytest
 import torch
 
 from makemore.models import ConfigError, DeepMLPConfig
-from makemore.sweep import Sweep
+from makemore.sweep import Sweep, tanh_of_twice
 from makemore.train import TrainConfig, build_trainer
 
 SMALL = DeepMLPConfig(n_hidden=32, n_layers=3)
 TRAIN = TrainConfig(steps=1000, stats_every=10)
 
 
-@pytest.mark.parametrize("setting, values, batchnorm", [
-    ("gain", [0.5, 5 / 3, 3.0], False),
-    ("gain", [0.5, 2.0], True),
-    ("lr_exponent", [-2.0, -1.0, -0.5], True),
-    ("output_scale", [0.01, 1.0], True),
+@pytest.mark.parametrize("setting, values, batchnorm, nonlinearity", [
+    ("gain", [0.5, 5 / 3, 3.0], False, "tanh"),
+    ("gain", [0.5, 2.0], True, "tanh"),
+    ("gain", [0.5, 2.0], True, "relu"),
+    ("lr_exponent", [-2.0, -1.0, -0.5], True, "tanh"),
+    ("output_scale", [0.01, 1.0], True, "tanh"),
 ])
-def test_each_copy_is_its_single_run(default_data, setting, values, batchnorm):
-    base = replace(SMALL, batchnorm=batchnorm)
+def test_each_copy_is_its_single_run(default_data, setting, values, batchnorm, nonlinearity):
+    base = replace(SMALL, batchnorm=batchnorm, nonlinearity=nonlinearity)
     sweep = Sweep(base, TRAIN, default_data, 7, setting, values)
     assert sweep.advance(60) == 60
     dev = sweep.evaluate("dev")
@@ -59,6 +60,11 @@ def test_advance_for_and_the_schedule(default_data):
     assert sweep.advance_for(60.0, max_steps=25) == 25
     assert sweep.advance_for(60.0) == 95 and sweep.done
     assert sweep.advance(10) == 0
+
+
+def test_tanh_of_twice_is_tanh():
+    x = torch.linspace(-12, 12, 10_001)
+    assert torch.allclose(tanh_of_twice(2 * x), torch.tanh(x), rtol=0, atol=3e-7)
 
 
 @pytest.mark.parametrize("setting, values, message", [
