@@ -57,8 +57,8 @@ def unsupported_reason(model) -> str | None:
     if not list(model.parameters()):
         return "the model has no parameters"
     for layer in layers_of(model):
-        if isinstance(layer, BatchNorm1d) and layer.dim0_only:
-            return "part 5's BatchNorm bug (statistics over dim 0 only) runs on the lecture path"
+        if isinstance(layer, BatchNorm1d) and layer.dim0_only and layer.track_std:
+            return "part 5's BatchNorm bug in part 3's std form runs on the lecture path"
         if not isinstance(layer, (Linear, BatchNorm1d, Embedding, FlattenConsecutive, *NONLINEARITY_BACKWARD)):
             return f"no fast backward for {type(layer).__name__}"
     return None
@@ -120,21 +120,30 @@ class _BatchNormStage:
     sqrt((n-1)/n) and eps by (n-1)/n gives exactly gamma * (x - mean) / sqrt(var + eps), and
     its running variance is the unbiased one, like the lecture's. Part 3's first form (divide
     by the unbiased std, no eps, keep a running std) is eps 0 and a running std updated here.
+    Part 5's bug (statistics over dim 0 alone) normalizes (B, T*C): one channel per position
+    and feature, gamma and beta repeated over the positions, running statistics kept (T, C).
     """
 
     def __init__(self, layer: BatchNorm1d) -> None:
         self.layer, self.params = layer, [layer.gamma, layer.beta]
         self.n, self.factor = 0, None
+        self.batch = 0  # examples in the step, set by FastStep for the dim-0 bug (rows / batch = positions)
 
     def bind(self, gamma: torch.Tensor, beta: torch.Tensor) -> None:
         self.gamma, self.beta = gamma, beta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        positions = x.shape[0] // self.batch if self.layer.dim0_only else 1
+        self.rows, self.positions = x.shape, positions
+        if positions > 1:
+            x = x.view(self.batch, -1)  # (B, T*C)
         layer, n = self.layer, x.shape[0]
         buffers = layer._buffers  # looked up each step: the lecture's layer rebinds them when it runs
         if n != self.n:  # a 0-dim tensor multiplies faster than a Python float
             self.n, self.factor = n, torch.tensor(((n - 1) / n) ** 0.5, dtype=x.dtype, device=x.device)
         self.x, self.weight = x, self.gamma * self.factor
+        if positions > 1:
+            return self._forward_per_position(x, buffers).view(self.rows)
         if layer.track_std:
             self.eps = 0.0
             out, self.mean, self.invstd = torch.native_batch_norm(x, self.weight, self.beta, None, None,
@@ -148,9 +157,29 @@ class _BatchNormStage:
                 layer.momentum, self.eps)
         return out
 
+    def _forward_per_position(self, x: torch.Tensor, buffers: dict) -> torch.Tensor:
+        """The dim-0 bug on (B, T*C): like the lecture's first update, (C,) running statistics
+        broadcast to (T, C) and stay so."""
+        layer, positions = self.layer, self.positions
+        for name in ("running_mean", "running_var"):
+            if buffers[name].dim() == 1:
+                buffers[name] = buffers[name].expand(positions, -1).contiguous()
+        self.eps = layer.eps * (self.n - 1) / self.n
+        weight, bias = self.weight.repeat(positions), self.beta.repeat(positions)
+        out, self.mean, self.invstd = torch.native_batch_norm(
+            x, weight, bias, buffers["running_mean"].view(-1), buffers["running_var"].view(-1), True,
+            layer.momentum, self.eps)
+        self.weight = weight
+        return out
+
     def backward(self, dout, grads):
+        if self.positions > 1:
+            dout = dout.view(self.x.shape)
         dx, dweight, dbeta = BATCH_NORM_BACKWARD(dout, self.x, self.weight, None, None, self.mean, self.invstd,
                                                  True, self.eps, [True, True, True])
+        if self.positions > 1:  # gamma and beta were repeated per position: their gradients add up
+            dweight, dbeta = dweight.view(self.positions, -1).sum(0), dbeta.view(self.positions, -1).sum(0)
+            dx = dx.view(self.rows)
         torch.mul(dweight, self.factor, out=grads[0])
         grads[1].copy_(dbeta)
         return dx
@@ -234,6 +263,8 @@ class FastStep:
         self._param_names = [name for name, _ in model.named_parameters()]
         self._param_blocks = diagnostics.parameter_blocks(model)
         self._nonlinearity_stages = [stage for stage in self.stages if isinstance(stage, _NonlinearityStage)]
+        self._per_position_stages = [stage for stage in self.stages
+                                     if isinstance(stage, _BatchNormStage) and stage.layer.dim0_only]
         self._batch = 0  # the last step's batch size
         # the last recorded step: its number, and its stage outputs and their gradients
         self._recorded_step: int | None = None
@@ -268,6 +299,8 @@ class FastStep:
 
     def _gradients(self, Xb: torch.Tensor, Yb: torch.Tensor, dlogprobs: torch.Tensor, record: bool) -> torch.Tensor:
         self._batch = Xb.shape[0]
+        for stage in self._per_position_stages:
+            stage.batch = self._batch
         x = Xb
         for stage in self.stages:
             x = stage.out = stage.forward(x)
