@@ -6,7 +6,7 @@ import torch
 
 from makemore import diagnostics, engine
 from makemore.flat import FlatParameters
-from makemore.models import DeepMLPConfig, WaveNetConfig, build_model
+from makemore.models import DeepMLPConfig, build_model
 from makemore.presets import PRESETS
 from makemore.train import ExactStep, TrainConfig, build_trainer
 
