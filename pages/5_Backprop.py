@@ -8,6 +8,7 @@ from makemore import backprop, twins
 from makemore.charts.backprop import gradcheck_chart, twin_loss_chart
 from makemore.presets import PRESETS
 from makemore.train import TrainConfig
+from ui import runs
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_slider
 from ui.pacing import paced_fragment
@@ -20,6 +21,7 @@ from ui.walkthrough import walkthrough
 P = "backprop"
 TWINS = "backprop_twins"  # session key: the pair of trainers
 TWINS_BUILT_FOR = "backprop_twins_identity"  # session key: what the pair was built for
+TWIN_RUN_IDS = "backprop_twin_run_ids"  # session key: the pair's ids in the session's runs
 NO_MISTAKE = "none"
 LECTURE = PRESETS["backprop"]
 STEPS = Choice("steps", 20_000, "Steps", (1_000, 5_000, 20_000, 50_000, 100_000, 200_000),
@@ -111,10 +113,26 @@ with controls_area():
     steps = choice_slider(f"{P}_{STEPS.name}", STEPS)
 train = TrainConfig(steps=steps, batch_size=32, lr=LECTURE.train.lr, lr_decay_at=steps // 2, stats_every=0)
 identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps}
+
+
+def measure_and_keep(current: twins.Twins) -> None:
+    """Both twins' losses on the whole splits, and both kept in the session's runs (Generate, Compare)."""
+    twins.evaluate(current)
+    for backward, trainer in current.trainers.items():
+        if trainer.step:
+            runs.record(trainer, st.session_state[TWIN_RUN_IDS][backward], f"Backprop · {backward} twin",
+                        "Backprop", settings.data_label, settings.seed, LECTURE.sample_seed)
+
+
+def new_pair() -> None:
+    st.session_state[TWINS] = twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
+    st.session_state[TWIN_RUN_IDS] = {backward: runs.new_run_id() for backward in twins.BACKWARDS}
+
+
 if st.session_state.get(TWINS_BUILT_FOR) != identity:
     if TWINS in st.session_state:
         st.info("The settings changed: a new pair of networks was initialized.", icon=":material/autorenew:")
-    st.session_state[TWINS] = twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
+    new_pair()
     st.session_state[TWINS_BUILT_FOR] = identity
 pair: twins.Twins = st.session_state[TWINS]
 
@@ -122,7 +140,7 @@ cols = st.columns([1.3, 1, 1, 1, 3])
 if pair.running:
     if cols[0].button("Pause", key=f"{P}_pause", type="primary", icon=":material/pause:", width="stretch"):
         pair.running = False
-        twins.evaluate(pair)
+        measure_and_keep(pair)
         st.rerun()
 elif cols[0].button("Train", key=f"{P}_train", type="primary", icon=":material/play_arrow:", width="stretch",
                     disabled=pair.done, help="Train both twins continuously; the chart updates as they learn."):
@@ -134,10 +152,12 @@ for col, n in zip(cols[1:3], (100, 1000)):
         pair.running = False
         with st.spinner(f"Training both twins {n:,} steps…"):
             twins.advance(pair, n)
-            twins.evaluate(pair)
+            measure_and_keep(pair)
 if cols[3].button("Reset", key=f"{P}_reset", icon=":material/restart_alt:", width="stretch",
                   help="Both twins start again from the same fresh initialization."):
-    st.session_state[TWINS] = twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
+    if pair.step:
+        measure_and_keep(pair)
+    new_pair()
     st.rerun()
 
 
@@ -171,7 +191,7 @@ def draw_twins(current: twins.Twins) -> None:
 def train_twins(current: twins.Twins, budget: float) -> None:
     twins.tick(current, budget)
     if not current.running:  # finished: a full rerun updates the buttons
-        twins.evaluate(current)
+        measure_and_keep(current)
         st.rerun()
 
 

@@ -66,6 +66,23 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 
 
+def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
+    at = open_page(PAGE, **SHORT)
+    at = at.button(key="backprop_step100").click().run()
+    records = {r.label: r for r in at.session_state["runs"].values()}
+    assert set(records) == {"Backprop · hand-written twin", "Backprop · autograd twin"}
+    assert all(r.steps == 100 and r.losses["dev_loss"] is not None for r in records.values())
+    at = at.button(key="backprop_step100").click().run()  # the same pair: the same two runs, refreshed
+    assert sorted(r.steps for r in at.session_state["runs"].values()) == [200, 200]
+    at = at.button(key="backprop_reset").click().run()
+    at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
+    assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
+    generate = open_page("pages/7_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
+    assert not generate.exception and len(generate.dataframe[0].value) == 5
+    compare = open_page("pages/9_Compare.py", runs=dict(at.session_state["runs"]))
+    assert not compare.exception and "Backprop · autograd twin" in compare.dataframe[0].value.to_string()
+
+
 def test_train_runs_and_pause_stops_and_measures():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_train").click().run()
