@@ -235,9 +235,10 @@ def leaderboard_section() -> None:
 
 st.set_page_config(page_title="Models", layout="wide")
 settings = shared_sidebar()
-st.title("All the models: RNN, GRU, bag of words, Transformer")
-st.write("makemore.py's other models, on the same data, trainer and diagnostics as the lectures' MLPs. Pick one, "
-         "train it live, look inside it, and compare it with every other run of this session.")
+st.title("All the models")
+st.write("makemore.py's other models (RNN, GRU, bag of words, Transformer) on the same data, trainer and "
+         "diagnostics as the lectures' MLPs. Pick one, train it live, look inside it, and compare it with every "
+         "other run of this session.")
 with controls_area():
     model_config, train_config, run_label = model_controls(settings.data)
 run = live_run(STATE, model_config, train_config, settings, run_label, "Models", SAMPLE_SEED)
