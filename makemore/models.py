@@ -117,6 +117,18 @@ class NGramConfig:
     smoothing: float = 1.0  # fake counts added to every cell ("model smoothing")
 
 
+def context_rows(idx: torch.Tensor, vocab_size: int, block_size: int) -> torch.Tensor:
+    """The count-table row of each context (the last block_size tokens read as a base-vocab number)."""
+    weights = vocab_size ** torch.arange(block_size - 1, -1, -1, device=idx.device)
+    return (idx[:, -block_size:] * weights).sum(1)
+
+
+def lecture_mean_nll(logprobs: torch.Tensor) -> float:
+    """-mean of float32 log-probabilities summed one by one, like the lecture's `+=` loop."""
+    running = np.add.accumulate(logprobs.float().cpu().numpy(), dtype=np.float32)
+    return float(-running[-1] / len(running))
+
+
 class NGramCounts(LanguageModel):
     """Counts of (context, next) pairs; P = (N + smoothing) row-normalized."""
     fits_by_counting = True
@@ -131,11 +143,11 @@ class NGramCounts(LanguageModel):
                 f"{rows * config.vocab_size:,} cells; use a shorter context or a smaller vocabulary."
             )
         self.register_buffer("N", torch.zeros((rows, config.vocab_size), dtype=torch.int64))
+        self._P_for, self._P = None, None  # P and the (counts version, storage, smoothing) it was made from
 
     def row_index(self, idx: torch.Tensor) -> torch.Tensor:
         """The count-table row of each context: the context read as a base-vocab number."""
-        weights = self.config.vocab_size ** torch.arange(self.block_size - 1, -1, -1, device=idx.device)
-        return (idx[:, -self.block_size:] * weights).sum(1)
+        return context_rows(idx, self.config.vocab_size, self.block_size)
 
     def fit(self, X: torch.Tensor, Y: torch.Tensor) -> None:
         self.N.zero_()
@@ -143,10 +155,18 @@ class NGramCounts(LanguageModel):
 
     @property
     def P(self) -> torch.Tensor:
-        """Row-normalized smoothed counts; a context never seen (a zero row, smoothing 0) is uniform."""
-        P = (self.N + self.config.smoothing).float()
-        totals = P.sum(1, keepdim=True)
-        return torch.where(totals > 0, P / totals.clamp_min(1e-30), 1.0 / P.shape[1])
+        """Row-normalized smoothed counts; a context never seen (a zero row, smoothing 0) is uniform.
+
+        Made once per state of the counts (a trigram's table can have millions of cells, and
+        sampling asks for it at every character); any change to N or the smoothing makes it anew.
+        """
+        made_from = (self.N._version, self.N.data_ptr(), self.config.smoothing)
+        if made_from != self._P_for:
+            P = (self.N + self.config.smoothing).float()
+            totals = P.sum(1, keepdim=True)
+            self._P = torch.where(totals > 0, P / totals.clamp_min(1e-30), 1.0 / P.shape[1])
+            self._P_for = made_from
+        return self._P
 
     def logits(self, idx):
         return self.P[self.row_index(idx)].log()
@@ -160,9 +180,7 @@ class NGramCounts(LanguageModel):
         This running float32 sum is how the lecture printed 2.4544 for names.txt; summed
         exactly, the same log-probabilities average 2.45458.
         """
-        logprobs = self.P[self.row_index(X.to(self.device)), Y.to(self.device)].log().cpu().numpy()
-        running = np.add.accumulate(logprobs, dtype=np.float32)  # sequential, like `+=` in a loop
-        return float(-running[-1] / len(logprobs))
+        return lecture_mean_nll(self.P[self.row_index(X.to(self.device)), Y.to(self.device)].log())
 
     def next_token_probs(self, context, temperature=1.0):
         p = self.P[self.row_index(context)]

@@ -1,5 +1,6 @@
 """makemore/ngram.py and word_stats.py: counts, smoothing, NLL, the matrix the pages draw."""
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -61,6 +62,26 @@ def test_smoothing_sweep_and_its_best(small):
     assert train == sorted(train)  # smoothing only blurs what was counted
     dev = sweep[sweep["split"] == "dev"]
     assert ngram.best_smoothing(sweep, "bigram") == dev.loc[dev["nll"].idxmin(), "smoothing"]
+
+
+def test_the_sweep_scores_each_smoothing_as_its_model_does(default_data):
+    tables = {bs: ngram.count_table(default_data.splits["train"], default_data.vocab, bs) for bs in (1, 2)}
+    sweep = ngram.smoothing_sweep(tables, default_data, smoothings=(0.01, 1.0, 37.0))
+    for row in sweep.itertuples():
+        block_size = 1 if row.model == "bigram" else 2
+        model = ngram.counting_model(tables[block_size], block_size, row.smoothing)
+        assert row.nll == pytest.approx(model.mean_nll(*default_data.windows(row.split, block_size)), abs=2e-5)
+
+
+def test_the_probability_table_is_made_once_and_follows_the_counts_and_the_smoothing(small):
+    model = ngram.counting_model(ngram.count_table(small.words, small.vocab, 1), 1, 1.0)
+    first = model.P
+    assert model.P is first
+    model.fit(*build_windows(["ab"], small.vocab, 1))
+    refit = model.P
+    assert not torch.equal(refit, first) and torch.equal(refit, ngram.counting_model(model.N, 1, 1.0).P)
+    model.config = replace(model.config, smoothing=0.5)
+    assert not torch.equal(model.P, refit) and torch.equal(model.P, ngram.counting_model(model.N, 1, 0.5).P)
 
 
 def test_frequent_tokens_keep_the_boundary_and_the_most_used():
