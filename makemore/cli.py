@@ -256,13 +256,16 @@ def cmd_gradcheck(args) -> int:
 
 def print_report(report: dict) -> None:
     print(f"{report['preset']} after {report['steps']} steps")
+    kind = max(len(row["kind"]) for row in report["activations"] + report["gradients"])
     for row in report["activations"]:
         sat = "" if math.isnan(row["saturated_pct"]) else f", saturated: {row['saturated_pct']:.2f}%"
-        print(f"layer {row['layer']:2d} ({row['kind']:>11}): mean {row['mean']:+.2f}, std {row['std']:.2f}{sat}")
+        print(f"layer {row['layer']:2d} ({row['kind']:>{kind}}): mean {row['mean']:+.2f}, std {row['std']:.2f}{sat}")
     for row in report["gradients"]:
-        print(f"layer {row['layer']:2d} ({row['kind']:>11}): grad mean {row['mean']:+f}, std {row['std']:e}")
+        print(f"layer {row['layer']:2d} ({row['kind']:>{kind}}): grad mean {row['mean']:+f}, std {row['std']:e}")
+    name = max(len(row["name"]) for row in report["parameters"])
+    shape = max(len(str(row["shape"])) for row in report["parameters"])
     for row in report["parameters"]:
-        print(f"{row['name']:>18} {row['shape']:>10} | grad std {row['grad_std']:e} | "
+        print(f"{row['name']:>{name}} {str(row['shape']):>{shape}} | grad std {row['grad_std']:e} | "
               f"grad:data {row['grad_data_ratio']:e} | update:data log10 {row['update_data_log10']:+.2f}")
 
 
