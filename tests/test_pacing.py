@@ -1,9 +1,11 @@
 """Sessions take turns on the server, in arrival order, and each tick leaves time to redraw."""
 import threading
 import time
+import tomllib
 
 import pytest
 
+from tests.conftest import ROOT
 from ui.pacing import MAX_BUDGET, MIN_BUDGET, SEND_SECONDS, TICK_SECONDS, FairTurns, Pace
 
 
@@ -53,3 +55,11 @@ def test_the_training_budget_is_what_drawing_and_sending_leave_of_a_tick():
     for _ in range(50):
         pace.note_draw(0.0)
     assert pace.budget() == pytest.approx(TICK_SECONDS - SEND_SECONDS, abs=1e-3)
+
+
+def test_the_server_skips_streamlits_full_collection_after_every_run():
+    """SEND_SECONDS is small only because Streamlit's gc.collect() after every fragment run (about 0.1 s
+    with torch models in memory) is off; the server reads this file."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
+    assert SEND_SECONDS < 0.1

@@ -21,9 +21,12 @@ import streamlit as st
 from ui.state import remembered
 
 TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains (by default)
-SEND_SECONDS = 0.18  # what Streamlit needs of each tick to send the charts; training and drawing get the rest
+# What Streamlit needs of each tick besides our drawing (its bookkeeping and sending); training and drawing
+# get the rest. It was 0.18 s while Streamlit ran a full gc.collect() after every fragment run (off in
+# .streamlit/config.toml; benchmarks/load_test.py measures the refresh rate this keeps).
+SEND_SECONDS = 0.03
 MIN_BUDGET = 0.05  # seconds of training per tick, however slow the drawing
-MAX_BUDGET = 0.85  # ... and at most, so that a click is answered within about a second
+MAX_BUDGET = 0.9  # ... and at most, so that a click is answered within about a second
 DRAW_SMOOTHING = 0.3  # weight of the latest drawing time in its running average
 
 
