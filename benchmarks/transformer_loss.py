@@ -1,14 +1,16 @@
-"""The Transformer preset's test loss, measured the way makemore.py reports it.
+"""A Transformer preset's test loss, measured the way makemore.py reports it.
 
-    python benchmarks/transformer_loss.py --input names.txt [--steps 30000] [--every 500] [--seed 3407]
+    python benchmarks/transformer_loss.py --input names.txt [--preset transformer-2022] [--steps 30000]
+                                          [--every 500] [--seed 1337]
 
-makemore.py (default settings) evaluates every 500 steps and keeps the best model: its test loss
-is the mean of up to 10 batch means over shuffled batches of 100 test words, and the number it
-reports is the best such evaluation so far. This trains the `transformer` preset on makemore.py's
-split for the seed (makemore.py seeds its split and its init with one seed; the default, 3407, is
-the split of `--split makemore`) and prints, at each evaluation, that estimate, the best so far,
-and the exact per-character loss over the whole test set, with the training minutes. The last
-line is one JSON summary.
+makemore.py evaluates every 500 steps and keeps the best model: its test loss is the mean of up
+to 10 batch means over shuffled batches of 100 test words, and the number it reports is the best
+such evaluation so far. This trains a Transformer preset (`transformer`: makemore.py's defaults
+today; `transformer-2022`: June 2022's, when its README's ~1.92 was written) on makemore.py's
+split for the seed (makemore.py seeds its split and its init with one seed; by default the
+preset's) and prints, at each evaluation, that estimate, the best so far, and the exact
+per-character loss over the whole test set, with the training minutes. The last line is one
+JSON summary.
 """
 from __future__ import annotations
 
@@ -43,14 +45,17 @@ def makemore_style_loss(model, X: torch.Tensor, Y: torch.Tensor, generator: torc
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", required=True, help="the lectures' names.txt")
-    parser.add_argument("--steps", type=int, default=30_000)
+    parser.add_argument("--preset", choices=["transformer", "transformer-2022"], default="transformer")
+    parser.add_argument("--steps", type=int, help="default: the preset's schedule")
     parser.add_argument("--every", type=int, default=500, help="steps between evaluations (makemore.py: 500)")
-    parser.add_argument("--seed", type=int, default=PRESETS["transformer"].seed)
+    parser.add_argument("--seed", type=int, help="default: the preset's")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    preset = PRESETS["transformer"]
+    preset = PRESETS[args.preset]
+    args.steps = args.steps or preset.train.steps
+    args.seed = preset.seed if args.seed is None else args.seed
     words = read_words(args.input)
     data = WordData(words, Vocabulary.from_words(words), makemore_split(words, args.seed), Path(args.input).name)
     train = replace(preset.train, steps=args.steps)
@@ -67,7 +72,7 @@ def main() -> None:
         exact = trainer.model.mean_nll(X, Y)
         minutes = (time.perf_counter() - start) / 60
         print(f"{trainer.step:>7} {minutes:>8.1f} {estimate:>15.4f} {best[0]:>12.4f} {exact:>15.4f}", flush=True)
-    print(json.dumps({"seed": args.seed, "steps": trainer.step, "best_makemore_style": round(best[0], 4),
+    print(json.dumps({"preset": preset.name, "seed": args.seed, "steps": trainer.step, "best_makemore_style": round(best[0], 4),
                       "best_at": best[1], "final_whole_test_set": round(exact, 4),
                       "train_minutes": round(trainer.seconds / 60, 2), "device": args.device}))
 

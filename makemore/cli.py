@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from . import backprop, checkpoint, diagnostics, reproduce
-from .data import DataError, load_data
+from .data import MAKEMORE_SEED, DataError, load_data
 from .models import ConfigError, build_model, layers_of
 from .presets import PRESETS, get_preset
 from .sample import sample_names
@@ -113,7 +113,8 @@ def add_word_list_args(p: argparse.ArgumentParser) -> None:
     add_input_arg(p)
     p.add_argument("--split", choices=["lecture", "makemore", "none"], default="lecture",
                    help="lecture: 80/10/10 after random.seed(42) shuffle; makemore: makemore.py's (1,000 test "
-                        "words drawn by torch.randperm after seed 3407, the rest train); none: train on all words")
+                        "words drawn by torch.randperm after the run's seed, 3407 for its models, the rest "
+                        "train); none: train on all words")
 
 
 def add_input_arg(p: argparse.ArgumentParser) -> None:
@@ -123,10 +124,11 @@ def add_input_arg(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------------- commands
 def cmd_presets(args) -> int:
     vocab_size = load_data().vocab.size
-    print(f"{'preset':<11} {'part':<11} {'params':>8}  description")
+    width = max(len(name) for name in PRESETS)
+    print(f"{'preset':<{width}} {'part':<11} {'params':>8}  description")
     for preset in PRESETS.values():
         params = build_model(replace(preset.model, vocab_size=vocab_size)).num_params()
-        print(f"{preset.name:<11} {preset.part:<11} {params:>8,}  {preset.description}")
+        print(f"{preset.name:<{width}} {preset.part:<11} {params:>8,}  {preset.description}")
     return 0
 
 
@@ -137,14 +139,14 @@ def make_trainer(args, **train_overrides) -> tuple[Trainer, object]:
         raise UsageError(err.args[0]) from None
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError("--device cuda asked for, but no CUDA GPU is available here")
-    data = load_data(args.input, split=args.split)
+    seed = args.seed if args.seed is not None else preset.seed
+    data = load_data(args.input, split=args.split, seed=seed)  # makemore.py's split follows its --seed
     overrides = {k: v for k, v in train_overrides.items() if v is not None}
     for key, value in overrides.items():
         if key in ("steps", "batch_size", "stats_every") and value < (1 if key == "batch_size" else 0):
             raise UsageError(f"--{key.replace('_', '-')} must be {'at least 1' if key == 'batch_size' else '0 or more'}")
     if "lr" in overrides and not overrides["lr"] > 0:
         raise UsageError("--lr must be above 0")
-    seed = args.seed if args.seed is not None else preset.seed
     model_config = fitted_to(preset.model, data)  # sequence models read the longest word + 1
     return build_trainer(model_config, replace(preset.train, **overrides), data, seed, args.device), preset
 
@@ -196,7 +198,8 @@ def cmd_sample(args) -> int:
 
 def cmd_evaluate(args) -> int:
     ckpt = checkpoint.load(args.out)
-    data = checkpoint.data_for(ckpt, load_data(args.input, split=args.split), source=args.out)
+    words = load_data(args.input, split=args.split, seed=ckpt.meta.get("seed", MAKEMORE_SEED))
+    data = checkpoint.data_for(ckpt, words, source=args.out)
     losses = {f"{split}_loss": ckpt.model.mean_nll(*ckpt.model.examples(data, split)) for split in data.split_names}
     print(json.dumps({"input": args.input or "data/names.txt", "split": args.split, **losses}))
     return 0

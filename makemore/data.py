@@ -209,7 +209,8 @@ def lecture_split(words: list[str], seed: int = LECTURE_SPLIT_SEED) -> dict[str,
 
 
 def makemore_split(words: list[str], seed: int = MAKEMORE_SEED) -> dict[str, list[str]]:
-    """makemore.py's split: torch.manual_seed(3407); torch.randperm; the last min(1000, 10%) are the test set."""
+    """makemore.py's split: torch.manual_seed(seed) (its default 3407); torch.randperm; the last min(1000, 10%)
+    are the test set."""
     test_size = min(1000, int(len(words) * 0.1))
     order = torch.randperm(len(words), generator=torch.Generator().manual_seed(seed)).tolist()
     return {"train": [words[i] for i in order[:len(words) - test_size]],
@@ -227,7 +228,10 @@ class WordData:
     _windows: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_words(cls, words: list[str], split: str = "lecture", name: str = "words") -> "WordData":
+    def from_words(cls, words: list[str], split: str = "lecture", name: str = "words",
+                   seed: int = MAKEMORE_SEED) -> "WordData":
+        """The words, their vocabulary and a split: "lecture", "makemore" (drawn with `seed`, as
+        makemore.py draws it with its --seed) or "none"."""
         if not words:
             raise DataError("the list has no words.")
         vocab = Vocabulary.from_words(words)
@@ -243,7 +247,7 @@ class WordData:
         elif split == "none":
             splits = {"train": list(words)}
         elif split == "makemore":
-            splits = makemore_split(words)
+            splits = makemore_split(words, seed)
             if not splits["test"]:
                 raise DataError(f"{len(words)} word(s) are too few for makemore.py's split (10% test): "
                                 "add words, at least 10.")
@@ -273,7 +277,8 @@ class WordData:
         return max(len(w) for w in self.words)
 
 
-def load_data(path: str | Path | None = None, split: str = "lecture") -> WordData:
-    """The word list at `path` (default: the shipped names) with its vocabulary and split."""
+def load_data(path: str | Path | None = None, split: str = "lecture", seed: int = MAKEMORE_SEED) -> WordData:
+    """The word list at `path` (default: the shipped names) with its vocabulary and split (`seed`: see
+    WordData.from_words)."""
     path = Path(path) if path is not None else DEFAULT_WORDS_PATH
-    return WordData.from_words(read_words(path), split=split, name=path.name)
+    return WordData.from_words(read_words(path), split=split, name=path.name, seed=seed)

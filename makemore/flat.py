@@ -39,17 +39,26 @@ class FlatParameters:
         self._counts = torch.tensor([p.numel() for p in params], dtype=torch.float64, device=first.device)
         self._lr, self._lr_tensor = None, None
 
-    def sgd(self, lr: float | torch.Tensor) -> None:
+    def sgd(self, lr: float | torch.Tensor, stop: int | None = None) -> None:
         """data -= lr * grad, rounded as the lecture's `p.data += -lr * p.grad` rounds it.
 
         `lr` is one number, or a (N,) tensor laid out like `data` (see `layout`): one per weight.
+        `stop`: update only data[:stop] (the parameters before offset `stop`, see `offset`).
         """
         if not isinstance(lr, torch.Tensor):
             if lr != self._lr:  # a 0-dim tensor multiplies faster than a Python float
                 self._lr, self._lr_tensor = lr, torch.tensor(lr, dtype=self.data.dtype, device=self.data.device)
             lr = self._lr_tensor
-        torch.mul(self.grad, lr, out=self._update)
-        self.data.sub_(self._update)
+        elif stop is not None:
+            lr = lr[:stop]
+        data, grad, update = ((self.data, self.grad, self._update) if stop is None else
+                              (self.data[:stop], self.grad[:stop], self._update[:stop]))
+        torch.mul(grad, lr, out=update)
+        data.sub_(update)
+
+    def offset(self, i: int) -> int:
+        """Where parameter i starts in `data`."""
+        return self._starts[i]
 
     def layout(self, values: list[torch.Tensor]) -> torch.Tensor:
         """(N,): a tensor laid out like `data`, each parameter's part filled with its value (broadcast)."""

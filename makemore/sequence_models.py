@@ -4,7 +4,8 @@ They read a whole word at once, as makemore.py does: a row is [0] + word (0-padd
 model predicts every next character in one pass, (B, T) -> (B, T, vocab) logits, with -1
 targets ignored. Each model names the modules worth inspecting; forward hooks keep their
 outputs in `.out` (see hooks.py), so part 3's diagnostics work on them unchanged.
-Parameters get PyTorch's default initialization, drawn from the generator passed in.
+Parameters get PyTorch's default initialization, drawn from the generator passed in (the
+Transformer can take GPT-2's N(0, 0.02) instead, as makemore.py did until August 2022).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class SequenceModel(LanguageModel):
         with torch.random.fork_rng(devices=[]):  # torch modules draw a default init from the global RNG
             self.build(config)
         self._draw_init(generator)
+        self._seed_dropout(generator)
         self.inspected = self.inspect_plan()
         self.__dict__["_layers"] = [self.get_submodule(path) for path, _ in self.inspected]
         hooks.watch(self._layers)
@@ -92,18 +94,62 @@ class SequenceModel(LanguageModel):
         return total / count
 
     def _draw_init(self, generator: torch.Generator | None) -> None:
-        """PyTorch's default init (Linear: U(±1/sqrt(fan_in)); Embedding: N(0, 1)) drawn from `generator`."""
+        """PyTorch's default init (Linear: U(±1/sqrt(fan_in)); Embedding: N(0, 1)) drawn from `generator`,
+        or, where the config sets `init_std`, GPT-2's: N(0, init_std) weights and zero biases."""
         if generator is None:
             return
+        std = getattr(self.config, "init_std", None)
         with torch.no_grad():
             for module in self.modules():
                 if isinstance(module, nn.Linear):
                     bound = 1 / math.sqrt(module.in_features)
-                    nn.init.uniform_(module.weight, -bound, bound, generator=generator)
+                    if std is None:
+                        nn.init.uniform_(module.weight, -bound, bound, generator=generator)
+                    else:
+                        nn.init.normal_(module.weight, 0.0, std, generator=generator)
                     if module.bias is not None:
-                        nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+                        if std is None:
+                            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+                        else:
+                            module.bias.zero_()
                 elif isinstance(module, nn.Embedding):
-                    nn.init.normal_(module.weight, generator=generator)
+                    nn.init.normal_(module.weight, 0.0, 1.0 if std is None else std, generator=generator)
+
+    def _seed_dropout(self, generator: torch.Generator | None) -> None:
+        """Give the model's dropout layers one generator of their own, seeded by a draw from `generator`
+        (after the init): a run is reproducible and never touches the global RNG the server's sessions share."""
+        layers = [m for m in self.modules() if isinstance(m, SeededDropout) and m.p > 0]
+        if not layers:
+            return
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator)) if generator is not None else 0
+        shared = torch.Generator().manual_seed(seed)
+        for layer in layers:
+            layer.generator = shared
+
+
+class SeededDropout(nn.Module):
+    """nn.Dropout with the masks drawn from `generator` (set by the model): while training, each value is
+    zeroed with probability p and the rest scaled by 1/(1-p); in eval mode it passes x through."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ConfigError(f"dropout must be at least 0 and below 1, not {p:g}")
+        self.p = p
+        self.generator = torch.Generator()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        if self.generator.device != x.device:  # a GPU run draws its masks on the GPU, seeded from ours
+            seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+            self.generator = torch.Generator(x.device).manual_seed(seed)
+        mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+        return x * mask.mul_(1.0 / keep)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:g}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +307,10 @@ class TransformerConfig:
     n_layer: int = 4  # Transformer blocks
     n_head: int = 4  # attention heads per block (n_embd is split between them)
     n_embd: int = 64  # channels of the residual stream
+    dropout: float = 0.0  # while training, share of the embeddings, attention weights and residual-branch
+    #                       outputs zeroed (makemore.py: 0.1 until August 2022, then none)
+    init_std: float | None = None  # None: PyTorch's default init (makemore.py today); 0.02: GPT-2's
+    #                                N(0, 0.02) weights, zero biases (makemore.py until August 2022)
 
 
 class CausalSelfAttention(nn.Module):
@@ -270,11 +320,12 @@ class CausalSelfAttention(nn.Module):
     a probability distribution over the keys, zero above the diagonal.
     """
 
-    def __init__(self, n_embd: int, n_head: int, block_size: int) -> None:
+    def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.n_head = n_head
         self.c_attn = nn.Linear(n_embd, 3 * n_embd)  # queries, keys and values of all heads at once
         self.c_proj = nn.Linear(n_embd, n_embd)
+        self.attn_dropout, self.resid_dropout = SeededDropout(dropout), SeededDropout(dropout)
         self.register_buffer("causal", torch.tril(torch.ones(block_size, block_size, dtype=torch.bool)),
                              persistent=False)
         self.att: torch.Tensor | None = None
@@ -287,8 +338,8 @@ class CausalSelfAttention(nn.Module):
         scores = q @ k.transpose(-2, -1) / math.sqrt(k.shape[-1])  # (B, nh, T, T)
         att = F.softmax(scores.masked_fill(~self.causal[:T, :T], float("-inf")), dim=-1)
         self.__dict__["att"] = att.detach()
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)  # heads side by side again
-        return self.c_proj(y)
+        y = (self.attn_dropout(att) @ v).transpose(1, 2).reshape(B, T, C)  # heads side by side again
+        return self.resid_dropout(self.c_proj(y))
 
 
 class Block(nn.Module):
@@ -297,13 +348,14 @@ class Block(nn.Module):
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd)
-        self.attn = CausalSelfAttention(config.n_embd, config.n_head, config.block_size)
+        self.attn = CausalSelfAttention(config.n_embd, config.n_head, config.block_size, config.dropout)
         self.ln_2 = nn.LayerNorm(config.n_embd)
         self.mlp = FeedForward(config.n_embd, 4 * config.n_embd, nn.GELU(approximate="tanh"))
+        self.mlp_dropout = SeededDropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+        return x + self.mlp_dropout(self.mlp(self.ln_2(x)))
 
 
 class Transformer(SequenceModel):
@@ -315,6 +367,7 @@ class Transformer(SequenceModel):
                               "pick a head count that divides the embedding size.")
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
         self.wpe = nn.Embedding(config.block_size, config.n_embd)
+        self.drop = SeededDropout(config.dropout)
         self.h = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -327,7 +380,7 @@ class Transformer(SequenceModel):
         return plan + [("ln_f", "output"), ("lm_head", "output")]
 
     def logits(self, idx):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))  # (B, T, n_embd)
+        x = self.drop(self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device)))  # (B, T, n_embd)
         for block in self.h:
             x = block(x)
         return self.lm_head(self.ln_f(x))  # (B, T, vocab)

@@ -1,13 +1,14 @@
 """Sweeps: K copies of part 3's deep net that differ in one setting, trained together.
 
 The copies start from the same random draws (one seed) and see the same minibatches, so copy k
-is the single run with its setting (to float rounding). They train as one batched network: every
-Linear is one `bmm` over the copies, every BatchNorm
-one `native_batch_norm` whose channels are the copies' channels side by side, tanh as
-2 * sigmoid(2x) - 1, and one flat update with a learning rate per copy (the fast path's math, as
-in `engine`). What varies: the hidden layers' gain, the learning rate (as
-10^exponent) or the output layer's scale. `models` holds each copy as a standalone network
-(its parameters are views of the stacks), to evaluate or to sample from.
+is the single run with its setting (to float rounding). They train as one batched network (the
+fast path's math, as in `engine`): every Linear is one `bmm` over the copies forward and two
+backward, the second of which also takes the SGD step of its weights (`baddbmm_`); every
+BatchNorm is one `native_batch_norm` whose channels are the copies' channels side by side; tanh
+is 2 * sigmoid(2x) - 1; the embedding and BatchNorm parameters take one flat update. What varies:
+the hidden layers' gain, the learning rate (as 10^exponent, one per copy) or the output layer's
+scale. `models` holds each copy as a standalone network (its parameters are views of the stacks),
+to evaluate or to sample from.
 """
 from __future__ import annotations
 
@@ -94,17 +95,17 @@ class Sweep:
             return 0
         start = time.perf_counter()
         idx = torch.randint(0, self.X.shape[0], (n, self.config.batch_size), generator=self.g).to(self.device)
-        Xs, Ys = self.X[idx], self.Y[idx]
-        dlogprobs = self.net.target_gradients(Ys)
+        Ys = self.Y[idx]
+        rows, dlogprobs = self.net.chunk_inputs(self.X[idx], Ys)
         stats_every = self.config.stats_every
-        losses, saturation, stat_steps = [], [], []
+        target_logprobs, saturation, stat_steps = [], [], []
         for i in range(n):
             step = self.step + i
-            losses.append(self.net.step(Xs[i], Ys[i], dlogprobs[i], self.lrs_at(step)))
+            target_logprobs.append(self.net.step(rows[i], Ys[i], dlogprobs[i], self.lrs_at(step)))
             if stats_every and step % stats_every == 0:
                 saturation.append(self.net.saturation())
                 stat_steps.append(step)
-        self._record(torch.stack(losses).cpu(), stat_steps, saturation)
+        self._record(-torch.stack(target_logprobs).mean(1).cpu(), stat_steps, saturation)
         self.step += n
         self.seconds += time.perf_counter() - start
         return n
@@ -161,7 +162,6 @@ class Sweep:
 class _Block:
     """One Linear of the K copies (weights stacked (K, fan_in, fan_out)), with what follows it."""
     weight: torch.Tensor
-    dweight: torch.Tensor  # its gradient: a view of the flat gradient buffer
     bias: torch.Tensor | None
     dbias: torch.Tensor | None
     batchnorm: _StackedBatchNorm | None = None
@@ -171,9 +171,13 @@ class _Block:
 class _BatchedDeepNet:
     """The K copies' parameters stacked and stored flat; one fused forward and backward for all.
 
-    Activations of a hidden layer are (K, B, C) for the batched matmuls and (B, K*C) for
-    BatchNorm and the nonlinearity (each copy's channels side by side). The copies' models keep
-    their weights and running statistics: their parameters become views of the stacks.
+    Activations of a hidden layer are (B, K*C), each copy's channels side by side: the layout
+    BatchNorm and the nonlinearity want; the batched matmuls read them as strided (K, B, C) views.
+    The small parameters (embedding, BatchNorm, biases) come first in the flat buffer and take one
+    SGD update over that prefix; each Linear's weights are updated inside their gradient's matmul
+    (`baddbmm_`: W - lr * x^T dh), so the weights' gradients are never stored (a sweep keeps no
+    gradient statistics). The copies' models keep their weights and running statistics: their
+    parameters become views of the stacks.
     """
 
     def __init__(self, models: list[DeepMLP]) -> None:
@@ -181,47 +185,58 @@ class _BatchedDeepNet:
         if not all(isinstance(layer, (Linear, BatchNorm1d, Nonlinearity)) for layer in layers):
             raise ConfigError("a sweep trains the deep MLP's Linear / BatchNorm1d / nonlinearity blocks")
         self.copies = K
-        stacks = [torch.nn.Parameter(torch.stack([p.detach() for p in params]))
-                  for params in zip(*(list(m.parameters()) for m in models))]  # (K, ...) each
-        self.flat = FlatParameters(stacks)
-        for k, model in enumerate(models):  # each copy's model looks at its slice of the stacks
-            for p, stack in zip(model.parameters(), self.flat.params):
-                p.data = stack[k]
         names = [name for name, _ in models[0].named_parameters()]
-        stack_of, grad_of = dict(zip(names, self.flat.params)), dict(zip(names, self.flat.grads))
+        weights = {f"layers.{i}.weight" for i, layer in enumerate(layers) if isinstance(layer, Linear)}
+        order = sorted(range(len(names)), key=lambda i: names[i] in weights)  # small ones first, stable
+        per_model = [list(m.parameters()) for m in models]
+        self.flat = FlatParameters([torch.nn.Parameter(torch.stack([params[i].detach() for params in per_model]))
+                                    for i in order])  # (K, ...) each
+        for k, params in enumerate(per_model):  # each copy's model looks at its slice of the stacks
+            for i, stack in zip(order, self.flat.params):
+                params[i].data = stack[k]
+        self._small_end = self.flat.offset(len(names) - len(weights))  # the small parameters' prefix
+        stack_of = {names[i]: stack for i, stack in zip(order, self.flat.params)}
+        grad_of = {names[i]: grad for i, grad in zip(order, self.flat.grads)}
         self.C, self.dC = stack_of["C"], grad_of["C"]
         self.blocks: list[_Block] = []
         for i, layer in enumerate(layers):
             name = f"layers.{i}"
             if isinstance(layer, Linear):
-                self.blocks.append(_Block(stack_of[f"{name}.weight"], grad_of[f"{name}.weight"],
-                                          stack_of.get(f"{name}.bias"), grad_of.get(f"{name}.bias")))
+                self.blocks.append(_Block(stack_of[f"{name}.weight"], stack_of.get(f"{name}.bias"),
+                                          grad_of.get(f"{name}.bias")))
             elif isinstance(layer, BatchNorm1d):
                 self.blocks[-1].batchnorm = _StackedBatchNorm(
                     [layers_of(m)[i] for m in models], stack_of[f"{name}.gamma"], stack_of[f"{name}.beta"],
                     grad_of[f"{name}.gamma"], grad_of[f"{name}.beta"])
             else:
                 self.blocks[-1].nonlinearity = layer
+        V, E = self.C.shape[1:]
+        self._table, self._dtable = self.C.view(K * V, E), self.dC.view(K * V, E)  # all copies' rows
+        self._row_offsets = (torch.arange(K, device=self.C.device) * V).view(1, K, 1, 1)
         self._lrs: list[float] = []
-        self._lr = torch.empty(0)  # the copies' learning rates, laid out like the flat weights
+        self._lr_layout = torch.empty(0)  # per-copy learning rates laid out like the flat parameters
+        self._weight_lr = torch.empty(0)  # (K, 1, 1): minus each copy's learning rate
         self._hidden_outs: list[torch.Tensor] = []
 
-    def target_gradients(self, Ys: torch.Tensor) -> torch.Tensor:
-        """(n, B, K, V): d loss / d log-probabilities of n minibatches, -1/B at each target, every copy."""
+    def chunk_inputs(self, Xs: torch.Tensor, Ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For n minibatches Xs (n, B, T), Ys (n, B): the embedding rows of every copy (n, K*B*T),
+        and d loss / d log-probabilities (n, B, K, V): -1/B at each target."""
         n, B = Ys.shape
+        rows = (Xs[:, None] + self._row_offsets).view(n, -1)  # copy k reads rows k*V.. of the table
         V = self.C.shape[1]
         d = torch.zeros((n, B, 1, V), device=Ys.device).scatter_(-1, Ys[:, :, None, None], -1.0 / B)
-        return d.expand(n, B, self.copies, V)
+        return rows, d.expand(n, B, self.copies, V)
 
-    def step(self, Xb: torch.Tensor, Yb: torch.Tensor, dlogprobs: torch.Tensor, lrs: list[float]) -> torch.Tensor:
-        """One SGD step of every copy; returns the K losses.
+    def step(self, rows: torch.Tensor, Yb: torch.Tensor, dlogprobs: torch.Tensor, lrs: list[float]
+             ) -> torch.Tensor:
+        """One SGD step of every copy; returns (B, K) log-probabilities of the targets.
 
-        Hidden activations live as (B, K*C), the layout BatchNorm wants; the batched matmuls read
-        them as strided (K, B, C) views, which costs them nothing, so each layer copies only once:
-        the matmul's (K, B, C) result into (B, K*C).
+        Each layer copies its activations once each way: the matmul's (K, B, C) result into
+        (B, K*C), and the gradient back.
         """
-        K, B = self.copies, Xb.shape[0]
-        x = self.C[:, Xb].reshape(K, B, -1)  # (K, B, T*E)
+        K, B = self.copies, Yb.shape[0]
+        self._set_lrs(lrs)
+        x = torch.index_select(self._table, 0, rows).view(K, B, -1)  # (K, B, T*E)
         inputs, outs = [], []
         for block in self.blocks:
             inputs.append(x)
@@ -235,40 +250,50 @@ class _BatchedDeepNet:
             elif fast_tanh:
                 out.mul_(TWO)
             if fast_tanh:
-                out = tanh_of_twice(out)
+                out = tanh_of_twice_(out)
             elif block.nonlinearity is not None:
                 out = block.nonlinearity.fn(out)
             outs.append(out)
             x = out.view(B, K, -1).transpose(0, 1)
         self._hidden_outs = [out for out, block in zip(outs, self.blocks) if block.nonlinearity is not None]
         logprobs = torch.log_softmax(outs[-1].view(B, K, -1), 2)  # (B, K, V)
-        losses = -logprobs.gather(2, Yb[:, None, None].expand(B, K, 1)).mean(0)[:, 0]
-        d = LOG_SOFTMAX_BACKWARD(dlogprobs.contiguous(), logprobs, 2, logprobs.dtype).view(B, -1)  # (B, K*V)
+        target_logprobs = logprobs.gather(2, Yb[:, None, None].expand(B, K, 1))
+        d = LOG_SOFTMAX_BACKWARD(dlogprobs, logprobs, 2, logprobs.dtype).view(B, -1)  # (B, K*V)
         for block, x_in, out in zip(reversed(self.blocks), reversed(inputs), reversed(outs)):
             if block.nonlinearity is not None:
                 d = NONLINEARITY_BACKWARD[type(block.nonlinearity)](d, out)
             if block.batchnorm is not None:
                 d = block.batchnorm.backward(d)
             dh = d.view(B, K, -1).transpose(0, 1)  # (K, B, C), strided
-            torch.bmm(x_in.transpose(1, 2), dh, out=block.dweight)
             if block.dbias is not None:
                 torch.sum(dh, 1, out=block.dbias)
-            d = torch.bmm(dh, block.weight.transpose(1, 2))  # (K, B, fan_in)
+            d = torch.bmm(dh, block.weight.transpose(1, 2))  # (K, B, fan_in), with the weights before the step
+            self._update_weight(block.weight, x_in, dh)
             if block is not self.blocks[0]:
                 d = d.transpose(0, 1).reshape(B, -1)  # (B, K*fan_in), like the previous block's output
-        self.dC.zero_().index_add_(1, Xb.reshape(-1), d.reshape(K, Xb.numel(), -1))
-        self._sgd(lrs)
-        return losses
+        self.dC.zero_()
+        self._dtable.index_add_(0, rows, d.view(-1, self._table.shape[1]))
+        self.flat.sgd(self._lr_layout if self._lr_layout.numel() else lrs[0], stop=self._small_end)
+        return target_logprobs.view(B, K)
 
-    def _sgd(self, lrs: list[float]) -> None:
-        if len(set(lrs)) == 1:  # one learning rate: a scalar, not a tensor of one per weight
-            self.flat.sgd(lrs[0])
+    def _set_lrs(self, lrs: list[float]) -> None:
+        """Remember the copies' learning rates; one tensor of them per layout when they differ."""
+        if lrs == self._lrs:
             return
-        if lrs != self._lrs:  # each copy's learning rate at each of its weights
-            self._lrs = lrs
-            per_copy = torch.tensor(lrs, dtype=self.flat.data.dtype, device=self.flat.data.device)
-            self._lr = self.flat.layout([per_copy.view(-1, *[1] * (p.dim() - 1)) for p in self.flat.params])
-        self.flat.sgd(self._lr)
+        self._lrs = lrs
+        if len(set(lrs)) == 1:  # one learning rate: a scalar, not a tensor of one per weight
+            self._lr_layout, self._weight_lr = torch.empty(0), torch.empty(0)
+            return
+        per_copy = torch.tensor(lrs, dtype=self.flat.data.dtype, device=self.flat.data.device)
+        self._lr_layout = self.flat.layout([per_copy.view(-1, *[1] * (p.dim() - 1)) for p in self.flat.params])
+        self._weight_lr = -per_copy.view(-1, 1, 1)
+
+    def _update_weight(self, weight: torch.Tensor, x_in: torch.Tensor, dh: torch.Tensor) -> None:
+        """weight -= lr * (x_in^T @ dh), each copy with its learning rate, in one batched matmul."""
+        if self._weight_lr.numel():
+            weight.baddbmm_(x_in.transpose(1, 2), dh * self._weight_lr)
+        else:
+            weight.baddbmm_(x_in.transpose(1, 2), dh, alpha=-self._lrs[0])
 
     def saturation(self) -> torch.Tensor:
         """(K,): each copy's share (%) of saturated hidden units, over all its hidden nonlinearities."""
@@ -279,15 +304,15 @@ class _BatchedDeepNet:
         return saturated.float() * (100 / units)
 
 
-def tanh_of_twice(z: torch.Tensor) -> torch.Tensor:
-    """tanh(z / 2) as 2 * sigmoid(z) - 1, in place of z's new buffer.
+def tanh_of_twice_(z: torch.Tensor) -> torch.Tensor:
+    """tanh(z / 2) as 2 * sigmoid(z) - 1, in place.
 
     torch's CPU tanh is not vectorized here (about 2.6 ns an element against 0.5 for sigmoid),
     and the sweep's (B, K*C) activations make it a tenth of a step. The identity agrees with
     tanh to about 1e-7 (absolute); the factor 2 is folded into the BatchNorm before it, where
     scaling by a power of 2 is exact.
     """
-    return torch.sigmoid(z).mul_(TWO).sub_(ONE)
+    return z.sigmoid_().mul_(TWO).sub_(ONE)
 
 
 class _StackedBatchNorm:
@@ -305,7 +330,7 @@ class _StackedBatchNorm:
         self.n, self.factor = 0, None
 
     def forward(self, x: torch.Tensor, twice: bool = False) -> torch.Tensor:
-        """The normalized output, or twice it (exactly: see `tanh_of_twice`)."""
+        """The normalized output, or twice it (exactly: see `tanh_of_twice_`)."""
         n = x.shape[0]
         if n != self.n:
             self.n, self.factor = n, torch.tensor(((n - 1) / n) ** 0.5, dtype=x.dtype, device=x.device)

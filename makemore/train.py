@@ -40,6 +40,9 @@ class TrainConfig:
     lr_decay: float = 0.1  # 0.1 then 0.01, as in the lectures
     optimizer: str = "sgd"  # "sgd" (the lectures) or "adamw" (makemore.py)
     weight_decay: float = 0.0  # AdamW only
+    decay_matmul_only: bool = False  # AdamW: decay only the Linear weights (minGPT's rule), not biases,
+    #                                  LayerNorm or embeddings (makemore.py until August 2022)
+    grad_clip: float | None = None  # clip the gradients' total norm to this before each update (None: never)
     stats_every: int = 10  # take a diagnostics snapshot every k steps (0: never)
     exact: bool = False  # True: the lecture's own operations (autograd), not the fused fast path
 
@@ -77,7 +80,8 @@ class Trainer:
             model.fit(self.X, self.Y)
         self.params = [p for p in model.parameters()]
         self.param_names = [name for name, _ in model.named_parameters()]
-        fast = not config.exact and config.optimizer == "sgd" and engine.supports(model)
+        fast = (not config.exact and config.optimizer == "sgd" and config.grad_clip is None
+                and engine.supports(model))
         self.stepper = engine.FastStep(model) if fast else ExactStep(model, config)
         self.step = 0
         self.base_lr = config.lr
@@ -240,7 +244,8 @@ class ExactStep:
     def __init__(self, model: LanguageModel, config: TrainConfig) -> None:
         self.model = model
         self.params = list(model.parameters())
-        self.optimizer = _make_optimizer(self.params, config)
+        self.optimizer = _make_optimizer(model, config)
+        self.grad_clip = config.grad_clip
         self._changes: list[torch.Tensor] = []  # the last recorded step's update of each parameter
 
     def batches(self, Xs: torch.Tensor, Ys: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -279,6 +284,8 @@ class ExactStep:
         for p in self.params:
             p.grad = None
         loss.backward()
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip, foreach=True)
         return loss.detach()
 
     def keep_outputs(self) -> None:
@@ -309,15 +316,25 @@ class _Capture:
     saturation: torch.Tensor
 
 
-def _make_optimizer(params: list[torch.Tensor], config: TrainConfig):
+def _make_optimizer(model: LanguageModel, config: TrainConfig):
     if config.optimizer == "adamw":
         # fused: one kernel for all the parameters (the same update; a fifth of the time of the
         # per-parameter loop here, which was 8% of a Transformer step and more of an RNN's)
-        return torch.optim.AdamW(params, lr=config.lr, betas=(0.9, 0.99), eps=1e-8,
-                                 weight_decay=config.weight_decay, fused=True)
+        return torch.optim.AdamW(_decay_groups(model, config), lr=config.lr, betas=(0.9, 0.99), eps=1e-8,
+                                 fused=True)
     if config.optimizer != "sgd":
         raise ValueError(f"unknown optimizer {config.optimizer!r}")
     return None
+
+
+def _decay_groups(model: LanguageModel, config: TrainConfig) -> list[dict]:
+    """AdamW's parameter groups: every parameter decayed, or (decay_matmul_only) only the Linear weights."""
+    if not config.decay_matmul_only:
+        return [{"params": list(model.parameters()), "weight_decay": config.weight_decay}]
+    matmul = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)}
+    params = list(model.parameters())
+    return [{"params": [p for p in params if id(p) in matmul], "weight_decay": config.weight_decay},
+            {"params": [p for p in params if id(p) not in matmul], "weight_decay": 0.0}]
 
 
 def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed: int,

@@ -11,7 +11,7 @@ from makemore.train import build_trainer
 LECTURE_PARAMS = {"bigram": 729, "bigram-nn": 729, "mlp": 11897, "mlp-bn": 12097, "deep": 47024,
                   "backprop": 12297, "wavenet": 76579,
                   # makemore.py's models at its defaults on names.txt (block size 16), counted from makemore.py
-                  "rnn": 11803, "gru": 28315, "bow": 12827, "transformer": 204544}
+                  "rnn": 11803, "gru": 28315, "bow": 12827, "transformer": 204544, "transformer-2022": 204544}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

@@ -68,6 +68,19 @@ def test_changing_the_model_starts_a_new_network_with_hidden_states(small_list):
     assert states["unit"].nunique() == 64 and states["position"].nunique() == len(NAMES[0]) + 1
 
 
+def test_dropout_trains_a_transformer_that_drops_while_training_only(small_list):
+    at = open_page(PAGE, **small_list)
+    next(w for w in at.select_slider if w.key == "models_dropout__w").set_value(0.2).run()
+    at = step(at, 1)
+    assert not at.exception
+    trainer = trainer_of(at)
+    assert trainer.model.config.dropout == 0.2 and trainer.step == 1
+    assert "dropout 0.2" in next(iter(at.session_state["runs"].values())).label
+    x = trainer.model.examples(trainer.data, "train")[0][:4]
+    assert not (trainer.model.logits(x) == trainer.model.logits(x)).all()  # masks redrawn while training
+    assert trainer.evaluate("dev") == trainer.evaluate("dev")  # evaluation keeps every unit
+
+
 def test_a_name_with_unknown_characters_is_explained_not_raised(small_list):
     at = step(choose(open_page(PAGE, **small_list), "rnn"), 1)
     next(w for w in at.text_input if w.key == "models_name__w").set_value("Zoë").run()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from makemore.models import ConfigError, DeepMLPConfig
-from makemore.sweep import Sweep, tanh_of_twice
+from makemore.sweep import Sweep, tanh_of_twice_
 from makemore.train import TrainConfig, build_trainer
 
 SMALL = DeepMLPConfig(n_hidden=32, n_layers=3)
@@ -64,7 +64,7 @@ def test_advance_for_and_the_schedule(default_data):
 
 def test_tanh_of_twice_is_tanh():
     x = torch.linspace(-12, 12, 10_001)
-    assert torch.allclose(tanh_of_twice(2 * x), torch.tanh(x), rtol=0, atol=3e-7)
+    assert torch.allclose(tanh_of_twice_(2 * x), torch.tanh(x), rtol=0, atol=3e-7)
 
 
 @pytest.mark.parametrize("setting, values, message", [
