@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from makemore.data import WordData
+from makemore.data import DEFAULT_WORDS_PATH, WordData, read_words
 from makemore.models import ConfigError, build_model
 from makemore.presets import PRESETS
 from makemore.sequence_models import SeededDropout, TransformerConfig
@@ -103,9 +103,13 @@ def test_the_2022_preset_is_makemore_py_of_june_2022():
 
 
 def test_the_2022_preset_trains_and_its_split_follows_its_seed(tmp_path):
-    summary = last_json(run("train", "--preset", "transformer-2022", "--split", "makemore", "--steps", "30",
-                            "--out", str(tmp_path)))
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(read_words(DEFAULT_WORDS_PATH)[:300]) + "\n")
+    common = ["--input", str(names), "--split", "makemore"]
+    summary = last_json(run("train", "--preset", "transformer-2022", *common, "--steps", "30", "--out", str(tmp_path)))
     assert summary["seed"] == 1337 and summary["test_loss"] < summary["first_loss"]
     assert summary["first_loss"] == pytest.approx(3.30, abs=0.05)  # N(0, 0.02) init: about a uniform guess
-    evaluated = json.loads(run("evaluate", "--out", str(tmp_path), "--split", "makemore").stdout)
+    evaluated = json.loads(run("evaluate", "--out", str(tmp_path), *common).stdout)
     assert evaluated["test_loss"] == pytest.approx(summary["test_loss"], abs=1e-6)  # the same test words
+    split = WordData.from_words(read_words(names), split="makemore", seed=1337).splits["test"]
+    assert split != WordData.from_words(read_words(names), split="makemore").splits["test"]  # not seed 3407's
