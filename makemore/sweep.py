@@ -73,7 +73,7 @@ class Sweep:
 
     @property
     def labels(self) -> list[str]:
-        return [f"{SETTINGS[self.setting]}{'' if self.setting == 'lr_exponent' else ' '}{v:g}" for v in self.values]
+        return [f"{SETTINGS[self.setting]}{'' if self.setting == 'lr_exponent' else ' '}{v:.4g}" for v in self.values]
 
     @property
     def done(self) -> bool:

@@ -40,7 +40,7 @@ def test_copies_differ_as_their_setting_says(default_data):
     saturation = sweep.saturation_history.values  # (3 statistics steps, 3 copies), percent
     assert saturation.shape == (3, 3) and ((saturation >= 0) & (saturation <= 100)).all()
     assert (saturation[0, 0] < saturation[0, 1] < saturation[0, 2]).item()  # a larger gain saturates tanh more
-    assert sweep.labels == ["gain 0.2", "gain 1.66667", "gain 5"]
+    assert sweep.labels == ["gain 0.2", "gain 1.667", "gain 5"]
 
 
 def test_a_diverging_copy_stops_alone(default_data):

@@ -34,7 +34,7 @@ def test_train_draws_every_copy_in_one_chart_each():
     at.button(key="sweep_train").click().run()
     assert not at.exception
     sweep = at.session_state["sweep_run"].sweep
-    assert sweep.step > 0 and sweep.labels == ["gain 0.5", "gain 1.66667", "gain 3"]
+    assert sweep.step > 0 and sweep.labels == ["gain 0.5", "gain 1.667", "gain 3"]
     losses = chart_with_columns(at, "step", "copy", "loss")
     saturation = chart_with_columns(at, "step", "copy", "saturated_pct")
     assert len(losses) == 1 and len(saturation) == 1

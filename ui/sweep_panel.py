@@ -149,7 +149,9 @@ def draw(sweep: Sweep) -> None:
         show_chart(sweep_loss_chart(sweep.loss_frame(), math.log(sweep.data.vocab.size)), P, "sweep loss")
     with right:
         show_chart(sweep_saturation_chart(sweep.saturation_frame()), P, "sweep saturation")
-    st.dataframe(copies_table(sweep), hide_index=True)
+    st.dataframe(copies_table(sweep), hide_index=True,
+                 column_config={"loss": st.column_config.NumberColumn(format="%.4f"),
+                                "saturated %": st.column_config.NumberColumn(format="%.1f")})
     diverged = [label for label, at in zip(sweep.labels, sweep.diverged_at) if at is not None]
     if diverged:
         st.warning(f"Diverged (the loss blew up; its line stops there): {', '.join(diverged)}.",

@@ -29,7 +29,9 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
     window = max(1, frame["step"].nunique() // 40)
     frame = frame.assign(smoothed=frame.groupby("copy")["loss"].transform(
         lambda s: s.rolling(window, min_periods=1).mean()))
-    scale = alt.Scale(type="log")
+    top = max(frame["smoothed"].max(), reference or 0.0)
+    scale = alt.Scale(type="log", domain=[frame["smoothed"].min() * 0.97, top * 1.05], nice=False)  # the copies'
+    #                 range, not Vega's 1-10 decade (their differences are a few hundredths of a unit)
     layers = [alt.Chart(downsample(frame, by="copy")).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("smoothed:Q", title="loss (smoothed, log scale)", scale=scale),
