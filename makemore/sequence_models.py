@@ -101,17 +101,15 @@ class SequenceModel(LanguageModel):
         std = getattr(self.config, "init_std", None)
         with torch.no_grad():
             for module in self.modules():
-                if isinstance(module, nn.Linear):
+                if isinstance(module, nn.Linear) and std is None:
                     bound = 1 / math.sqrt(module.in_features)
-                    if std is None:
-                        nn.init.uniform_(module.weight, -bound, bound, generator=generator)
-                    else:
-                        nn.init.normal_(module.weight, 0.0, std, generator=generator)
+                    nn.init.uniform_(module.weight, -bound, bound, generator=generator)
                     if module.bias is not None:
-                        if std is None:
-                            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
-                        else:
-                            module.bias.zero_()
+                        nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+                elif isinstance(module, nn.Linear):
+                    nn.init.normal_(module.weight, 0.0, std, generator=generator)
+                    if module.bias is not None:
+                        module.bias.zero_()
                 elif isinstance(module, nn.Embedding):
                     nn.init.normal_(module.weight, 0.0, 1.0 if std is None else std, generator=generator)
 
