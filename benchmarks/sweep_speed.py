@@ -4,7 +4,7 @@
 
 One run is the project's trainer on the part-3 deep net (statistics every 10 steps, as the page),
 on one thread, where it is fastest; the sweep trains K copies that differ in gain (same statistics
-cadence) on 1 thread, as the app trains, and on 2 (its batched matmuls split across the cores).
+cadence) on 1 thread and on 2 (`Sweep(threads=2)`, as the app trains one in its server turn).
 They alternate, round by round; the table gives the median time per step of each and the median
 ratio.
 """
@@ -35,11 +35,11 @@ def measure(copies: int, threads: int, data, rounds: int) -> tuple[float, float,
     preset = PRESETS["deep"]
     config = replace(preset.train, stats_every=10)
     single = build_trainer(preset.model, config, data, preset.seed)
-    sweep = Sweep(preset.model, config, data, preset.seed, "gain", [0.5 + 0.25 * k for k in range(copies)])
+    sweep = Sweep(preset.model, config, data, preset.seed, "gain", [0.5 + 0.25 * k for k in range(copies)],
+                  threads=threads)
     times: dict[str, list[float]] = {"single": [], "sweep": []}
     for round_ in range(rounds + 1):
-        for side, advance, side_threads in (("single", single.advance, 1), ("sweep", sweep.advance, threads)):
-            torch.set_num_threads(side_threads)
+        for side, advance in (("single", single.advance), ("sweep", sweep.advance)):
             start = time.perf_counter()
             advance(STEPS)
             if round_:
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="the sweep's torch threads")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # one run's (and the sweep's unless it says otherwise)
     data = load_data()
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, median of {args.rounds} alternating rounds\n")
     print("| copies | sweep threads | one run µs/step | sweep µs/step | sweep / one run |\n"

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import pandas as pd
 import torch
@@ -41,7 +42,8 @@ class Sweep:
     """K deep nets, one per value of `setting`, trained step for step on the same minibatches."""
 
     def __init__(self, base: DeepMLPConfig, train: TrainConfig, data: WordData, seed: int, setting: str,
-                 values: Sequence[float], device: str = "cpu") -> None:
+                 values: Sequence[float], device: str = "cpu", threads: int | None = None) -> None:
+        """threads: torch's intra-op threads while `advance` trains (None: the caller's setting)."""
         if not isinstance(base, DeepMLPConfig):
             raise ConfigError("a sweep trains copies of part 3's deep MLP")
         if setting not in SETTINGS:
@@ -51,7 +53,7 @@ class Sweep:
         if train.batch_size is None or train.batch_size < 2:
             raise ConfigError("a sweep needs minibatches of at least 2 examples")
         self.setting, self.values, self.config, self.data = setting, list(values), train, data
-        self.device = device
+        self.device, self.threads = device, threads
         base = replace(base, vocab_size=data.vocab.size)
         configs = [replace(base, **{setting: v}) if setting != "lr_exponent" else base for v in self.values]
         self.lrs = [10 ** v if setting == "lr_exponent" else train.lr for v in self.values]
@@ -99,12 +101,13 @@ class Sweep:
         rows, dlogprobs = self.net.chunk_inputs(self.X[idx], Ys)
         stats_every = self.config.stats_every
         target_logprobs, saturation, stat_steps = [], [], []
-        for i in range(n):
-            step = self.step + i
-            target_logprobs.append(self.net.step(rows[i], Ys[i], dlogprobs[i], self.lrs_at(step)))
-            if stats_every and step % stats_every == 0:
-                saturation.append(self.net.saturation())
-                stat_steps.append(step)
+        with intra_op_threads(self.threads):
+            for i in range(n):
+                step = self.step + i
+                target_logprobs.append(self.net.step(rows[i], Ys[i], dlogprobs[i], self.lrs_at(step)))
+                if stats_every and step % stats_every == 0:
+                    saturation.append(self.net.saturation())
+                    stat_steps.append(step)
         self._record(-torch.stack(target_logprobs).mean(1).cpu(), stat_steps, saturation)
         self.step += n
         self.seconds += time.perf_counter() - start
@@ -156,6 +159,24 @@ class Sweep:
         """Each copy's mean negative log likelihood on a split (eval mode: BatchNorm's running stats)."""
         X, Y = self.data.windows(split, self.models[0].block_size)
         return [m.mean_nll(X, Y) for m in self.models]
+
+
+@contextmanager
+def intra_op_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to `threads` for the block (None: left as they are), then restored.
+
+    torch keeps the setting per thread (OpenMP's): threads already at work keep theirs; one that
+    starts torch work while the block runs takes the new value.
+    """
+    before = torch.get_num_threads()
+    if threads is None or threads == before:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass

@@ -62,6 +62,16 @@ def test_advance_for_and_the_schedule(default_data):
     assert sweep.advance(10) == 0
 
 
+def test_a_sweep_on_two_threads_trains_alike_and_gives_the_thread_back(default_data):
+    assert torch.get_num_threads() == 1
+    one = Sweep(SMALL, TRAIN, default_data, 5, "gain", [0.5, 2.0])
+    two = Sweep(SMALL, TRAIN, default_data, 5, "gain", [0.5, 2.0], threads=2)
+    one.advance(40)
+    two.advance(40)
+    assert torch.get_num_threads() == 1
+    assert torch.allclose(one.loss_history.values, two.loss_history.values, atol=1e-5)
+
+
 def test_tanh_of_twice_is_tanh():
     x = torch.linspace(-12, 12, 10_001)
     assert torch.allclose(tanh_of_twice_(2 * x), torch.tanh(x), rtol=0, atol=3e-7)

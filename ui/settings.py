@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ from ui.state import persistent_widget, remembered
 # turns (ui/pacing.py); the rest still overlaps, and a training thread, which drops the GIL at every torch
 # operation, waits up to the switch interval (Python's default: 0.005 s) for a thread running Python.
 TORCH_THREADS = 1  # each session trains on one core, so students share the cores instead of fighting over them
+# ... except a sweep: it trains in its server turn, while no other live area computes, and 8 copies of the deep
+# net cost about 3 single runs on two threads against 3.3-4 on one (benchmarks/sweep_speed.py)
+SWEEP_THREADS = min(2, os.cpu_count() or 1)
 GIL_SWITCH_SECONDS = 0.0005
 torch.set_num_threads(TORCH_THREADS)
 sys.setswitchinterval(GIL_SWITCH_SECONDS)

@@ -19,7 +19,7 @@ from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from makemore.train import TrainConfig
 from ui.export import export_menu, show_chart
 from ui.pacing import paced_fragment
-from ui.settings import Settings
+from ui.settings import SWEEP_THREADS, Settings
 
 P = "sweep"  # widget-key prefix
 STATE = "sweep_run"
@@ -130,7 +130,7 @@ def _new_sweep(settings: Settings, setting: str, values: list[float], batchnorm:
     base = DeepMLPConfig(batchnorm=batchnorm, gain=5 / 3 if not batchnorm else 1.0,
                          output_scale=0.1 if batchnorm else 0.01)
     train = TrainConfig(steps=steps, lr_decay_at=None, stats_every=10)
-    return Sweep(base, train, settings.data, settings.seed, setting, values, settings.device)
+    return Sweep(base, train, settings.data, settings.seed, setting, values, settings.device, threads=SWEEP_THREADS)
 
 
 def _train(current: SweepRun, budget: float) -> None:
