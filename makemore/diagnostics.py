@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -184,12 +185,23 @@ def parameter_table(snapshot: Snapshot) -> pd.DataFrame:
 def histogram(t: torch.Tensor, bins: int = HISTOGRAM_BINS, lo: float | None = None,
               hi: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Density histogram (bin centers, density) of the finite values of t."""
-    t = t.detach().float().flatten()
-    t = t[torch.isfinite(t)]
+    t = _finite(t)
     if t.numel() == 0:
         return torch.zeros(0), torch.zeros(0)
-    lo = t.min().item() if lo is None else lo
-    hi = t.max().item() if hi is None else hi
+    if lo is None or hi is None:
+        low, high = (v.item() for v in torch.aminmax(t))
+        lo, hi = (low if lo is None else lo), (high if hi is None else hi)
+    return _density(t, bins, lo, hi)
+
+
+def _finite(t: torch.Tensor) -> torch.Tensor:
+    """t's finite values, flattened (t itself, flattened, when all are: no copy)."""
+    t = t.detach().float().flatten()
+    finite = torch.isfinite(t)
+    return t if bool(finite.all()) else t[finite]
+
+
+def _density(t: torch.Tensor, bins: int, lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
     counts = torch.histc(t, bins=bins, min=lo, max=hi)
@@ -199,22 +211,24 @@ def histogram(t: torch.Tensor, bins: int = HISTOGRAM_BINS, lo: float | None = No
 
 
 def _histogram_frame(items: list[tuple[str, str, int, torch.Tensor]], bins: int, symmetric: bool) -> pd.DataFrame:
-    frames = []
+    """One long-form frame of every item's histogram (built once: a frame per layer costs more than its bins)."""
+    kept, centers, densities = [], [], []
     for label, block, index, t in items:
-        finite = t[torch.isfinite(t)]
+        finite = _finite(t)
         if finite.numel() == 0:
             continue
-        if symmetric:
-            edge = finite.abs().max().item()
-            lo, hi = -edge, edge
-        else:
-            lo, hi = finite.min().item(), finite.max().item()
-        centers, density = histogram(finite, bins, lo, hi)
-        frames.append(pd.DataFrame({"label": label, "block": block, "layer": index, "x": centers.numpy(),
-                                    "density": density.numpy()}))
-    if not frames:
+        low, high = (v.item() for v in torch.aminmax(finite))
+        edge = max(-low, high)
+        x, density = _density(finite, bins, *((-edge, edge) if symmetric else (low, high)))
+        kept.append((label, block, index))
+        centers.append(x)
+        densities.append(density)
+    if not kept:
         return pd.DataFrame(columns=["label", "block", "layer", "x", "density"])
-    return pd.concat(frames, ignore_index=True)
+    labels, blocks, indices = zip(*kept)
+    return pd.DataFrame({"label": np.repeat(labels, bins), "block": np.repeat(blocks, bins),
+                         "layer": np.repeat(np.array(indices, dtype=np.int64), bins),
+                         "x": torch.cat(centers).numpy(), "density": torch.cat(densities).numpy()})
 
 
 def activation_histograms(snapshot: Snapshot, kinds: tuple[str, ...], bins: int = HISTOGRAM_BINS) -> pd.DataFrame:

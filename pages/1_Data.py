@@ -42,14 +42,14 @@ with left:
                               index=range(1, min(FIRST_ROWS, len(words)) + 1)), height=38 + 35 * FIRST_ROWS)
 with right:
     st.subheader("Word lengths")
-    show_chart(length_histogram(word_stats.length_counts(words), chart_height()).properties(
-        title="How many words have each length"), P, "lengths")
+    show_chart(length_histogram(word_stats.length_counts(words), chart_height()), P, "lengths",
+               title="How many words have each length")
     st.caption("A model must learn when to stop as well as what to write: the boundary token after the last "
                "character is its 'end of word'.")
 
 st.subheader("Character frequencies")
-show_chart(char_frequency_chart(word_stats.char_counts(words), chart_height()).properties(
-    title="Share of each character among all characters"), P, "characters")
+show_chart(char_frequency_chart(word_stats.char_counts(words), chart_height()), P, "characters",
+           title="Share of each character among all characters")
 st.caption("A model that ignored the context would sample characters with these frequencies; the bigram "
            "model does better by looking at the previous character.")
 
@@ -64,7 +64,7 @@ values = N if view == "counts" else ngram.row_normalized(N)
 frame = ngram.matrix_frame(values, data.vocab.itos, tokens)
 title = "Bigram counts N (row: previous character, column: next)" if view == "counts" else \
     "P(next | previous): the counts, row-normalized"
-show_chart(pair_heatmap(frame, view, "d" if view == "counts" else ".2f").properties(title=title), P, "bigram matrix")
+show_chart(pair_heatmap(frame, view, "d" if view == "counts" else ".2f"), P, "bigram matrix", title=title)
 if len(tokens) < data.vocab.size:
     st.caption(f"Showing the boundary and the {len(tokens) - 1} most frequent of {len(data.vocab.chars)} "
                "characters, so that every cell stays readable.")

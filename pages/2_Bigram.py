@@ -106,8 +106,8 @@ with right:
     st.subheader("Exercise 3: tune the smoothing")
     sweep = smoothing_sweep(settings.data_key, tuple(bs for bs, name in ngram.MODEL_NAMES.items() if name in trained),
                             data)
-    show_chart(smoothing_chart(sweep, smoothing, chart_height(300)).properties(
-        title="Mean NLL against smoothing (counted on train)"), P, "nll vs smoothing")
+    show_chart(smoothing_chart(sweep, smoothing, chart_height(300)), P, "nll vs smoothing",
+               title="Mean NLL against smoothing (counted on train)")
     best = {name: ngram.best_smoothing(sweep, name) for name in trained if "dev" in data.splits}
     summary = "; ".join(
         f"the {name}'s dev NLL is lowest at smoothing {s:.2g} (its test NLL, measured once: "
@@ -144,8 +144,8 @@ def draw_neural_bigram(current: LiveRun) -> None:
     left, right = st.columns([3, 2])
     with left:
         show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(vocab.size), log_scale=False,
-                              height=chart_height()).properties(title="Training loss (NLL + regularization)"),
-                   P, "neural bigram loss")
+                              height=chart_height()),
+                   P, "neural bigram loss", title="Training loss (NLL + regularization)")
         st.caption("Faint: each step; bold: smoothed; dots: dev NLL; red: a uniform guess. The loss falls fast, "
                    "then flattens just above the counting model's NLL.")
     with right:
@@ -164,12 +164,12 @@ def draw_neural_bigram(current: LiveRun) -> None:
     a, b = st.columns(2)
     with a:
         show_chart(pair_heatmap(ngram.matrix_frame(learned, vocab.itos, tokens), "probability", ".3f",
-                                labelled=False, value_max=top).properties(
-            title="Learned: exp(W), row-normalized"), P, "learned table")
+                                labelled=False, value_max=top), P, "learned table",
+                   title="Learned: exp(W), row-normalized")
     with b:
         show_chart(pair_heatmap(ngram.matrix_frame(target, vocab.itos, tokens), "probability", ".3f",
-                                labelled=False, value_max=top).properties(
-            title=f"Counted: (N + {smoothing:g}), row-normalized"), P, "counted table")
+                                labelled=False, value_max=top), P, "counted table",
+                   title=f"Counted: (N + {smoothing:g}), row-normalized")
     st.caption("Same colour scale on both. At step 0, W is random noise; as it trains, the left matrix takes "
                "on the pattern of the right one (hover a cell to read it).")
 

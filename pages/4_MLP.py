@@ -94,8 +94,8 @@ else:
         use_col.button(f"Use lr = {pick:g}", key="mlp_use_lr", icon=":material/check:",
                        on_click=lambda: st.session_state.update(mlp_lr=pick),
                        help="Set the learning rate control to the suggestion (rounded to its nearest choice).")
-    show_chart(lr_finder_chart(curve, suggestion, chart_height()).properties(
-        title="Loss against learning rate over one exponential sweep"), P, "lr finder")
+    show_chart(lr_finder_chart(curve, suggestion, chart_height()), P, "lr finder",
+               title="Loss against learning rate over one exponential sweep")
     if suggestion is None:
         st.warning("The loss exploded at the very first step: this network cannot train even at lr 0.001.")
     else:
@@ -139,8 +139,8 @@ def draw_training(current: LiveRun) -> None:
             changes.append((decay_at, trainer.lr_at(decay_at)))
         marks = pd.DataFrame(changes, columns=["step", "lr"])
         show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(data.vocab.size), marks,
-                              height=chart_height(340)).properties(title="Loss: train per step and dev"),
-                   P, "loss")
+                              height=chart_height(340)),
+                   P, "loss", title="Loss: train per step and dev")
         st.caption("Faint: each minibatch's loss (noisy: 32 examples); bold: smoothed; orange dots: the dev loss "
                    "(4,096 dev examples) every 1,000 steps. The lr drop at half way (purple) buys a last bit of loss. While "
                    "train and dev stay together the net is not overfitting: it could be bigger.")
@@ -152,8 +152,8 @@ def draw_training(current: LiveRun) -> None:
                       "steps, lr 0.1) to see its figures beside ours."))
     with right:
         frame, axis = embedding_frame(trainer.model.C, data.vocab.itos)
-        show_chart(embedding_chart(frame, axis, chart_height(480)).properties(title="Character embeddings C"),
-                   P, "embedding")
+        show_chart(embedding_chart(frame, axis, chart_height(480)),
+                   P, "embedding", title="Character embeddings C")
         shown = "C itself" if axis == "embedding dimension" else \
             f"the two directions along which the {n_embd}-number vectors spread most (PCA)"
         st.caption(f"Each dot is a character's vector in C; the axes are {shown}. Random at first; as the net "

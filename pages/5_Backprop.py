@@ -81,8 +81,8 @@ with left:
                "(about 1e-9 apart), because PyTorch 2's fused tanh backward rounds differently from 1 − h², which "
                "the 2022 lecture did not see.")
 with right:
-    show_chart(gradcheck_chart(table, chart_height(760)).properties(
-        title="Distance from autograd, per gradient"), P, "gradient check")
+    show_chart(gradcheck_chart(table, chart_height(760)), P, "gradient check",
+               title="Distance from autograd, per gradient")
     st.caption("Green: rounding level, exact ones at the left edge. Red: a mistake, thousands of times larger, "
                "starting at the tensor where it was made.")
 
@@ -170,8 +170,8 @@ def draw_twins(current: twins.Twins) -> None:
     st.markdown(f"**Step {current.step:,} of {total:,}** · {rates or '–'} · *{current.status}*")
     chart_col, numbers_col = st.columns([3, 2])
     with chart_col:
-        show_chart(twin_loss_chart(twins.loss_frame(current), chart_height(320)).properties(
-            title="Training loss: hand-written backward pass and autograd"), P, "twin loss")
+        show_chart(twin_loss_chart(twins.loss_frame(current), chart_height(320)), P, "twin loss",
+                   title="Training loss: hand-written backward pass and autograd")
         st.caption("Solid blue: trained with the hand-written gradients; dashed orange: with autograd. They "
                    "coincide: the formulas are the true gradient, up to float32 rounding.")
     with numbers_col:

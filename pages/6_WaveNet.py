@@ -135,13 +135,13 @@ def draw_training(current: LiveRun) -> None:
     loss_col, stats_col = st.columns([3, 2])
     with loss_col:
         show_chart(smoothed_loss_chart(block_means(runs.loss_curve(trainer)), dev_points(trainer),
-                                       chart_height(320)).properties(title="Loss, averaged over every 1,000 steps"),
-                   P, "loss")
+                                       chart_height(320)),
+                   P, "loss", title="Loss, averaged over every 1,000 steps")
         st.caption("Blue: the mean training loss of each 1,000 steps, the lecture's `lossi.view(-1, 1000).mean(1)`; "
                    "orange: the dev loss (on 4,096 dev examples). The gap between them is the overfitting.")
     with stats_col:
-        show_chart(running_mean_chart(running_mean_frame(trainer.model), chart_height(320)).properties(
-            title="First BatchNorm's running mean"), P, "running mean")
+        show_chart(running_mean_chart(running_mean_frame(trainer.model), chart_height(320)), P, "running mean",
+                   title="First BatchNorm's running mean")
         st.caption("With the bug: one line per position, each estimated from 32 numbers a step; without it: one "
                    "line for all positions. The lines part after a few hundred steps.")
 
@@ -188,9 +188,9 @@ else:
             help="Which example's tree to highlight: its context, and the character it must predict.")
     nodes, edges = dilated_tree(groups, word, window, data.vocab.boundary)
     unique, alone = shared_units(nodes, len(windows))
-    show_chart(dilated_tree_chart(nodes, edges, chart_height(300)).properties(
-        title=f"Which characters each hidden unit sees, for window {windows['context'][window]} → "
-              f"{windows['target'][window]}"), P, "dilated tree")
+    show_chart(dilated_tree_chart(nodes, edges, chart_height(300)), P, "dilated tree",
+               title=f"Which characters each hidden unit sees, for window {windows['context'][window]} → "
+                     f"{windows['target'][window]}")
     sharing = (f"Run one by one, the {len(windows)} windows compute {alone} hidden units; a convolution computes "
                f"each shared unit once: {unique}." if unique < alone else
                "The flat net shares nothing: its one unit per window reads the whole window at once.")

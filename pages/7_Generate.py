@@ -145,8 +145,8 @@ with right:
     end = " (the boundary: the name ends here)" if step.chosen == 0 else ""
     st.markdown(f"Context `{''.join(visible(c) for c in step.context)}` → drew **{drawn[position - 1]}**{end} "
                 f"with probability {p:.3f}.")
-    show_chart(next_char_chart(step_frame(step, record.vocab), chart_height()).properties(
-        title=f"Step {position}: P(next character | {step.context!r})"), P, "next character")
+    show_chart(next_char_chart(step_frame(step, record.vocab), chart_height()), P, "next character",
+               title=f"Step {position}: P(next character | {step.context!r})")
     st.caption(f"Orange: the character drawn. A confident model puts most of the mass on a few bars; "
                f"{boundary!r} ends the name. Raise the temperature and the bars even out.")
 export_menu(P)

@@ -126,8 +126,8 @@ def loss_section(current: LiveRun) -> None:
     evals = pd.DataFrame([{"step": e["step"], "loss": e["dev"]} for e in trainer.evals if "dev" in e])
     lr_changes = pd.DataFrame(trainer.lr_changes, columns=["step", "lr"])
     show_chart(loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size), lr_changes,
-                          height=chart_height()).properties(title="Loss per character: train per step and dev"),
-               P, "loss")
+                          height=chart_height()),
+               P, "loss", title="Loss per character: train per step and dev")
     st.caption("Each step's loss is the mean over every character of 32 names; orange dots are the dev loss "
                "(4,096 dev examples) every 1,000 steps; red dashes are a uniform guess.")
 

@@ -11,35 +11,53 @@ import streamlit as st
 import vl_convert
 
 CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
+# Altair's debug mode validates every scale, legend and axis object against the schema as it is built: a
+# quarter of building a chart. The pages skip it, like the validation of whole specs below.
+alt.utils.schemapi.disable_debug_mode()
 
 
 class _Unchecked:
-    """Converts to Vega-Lite without validating the result against the schema again.
+    """Converts to Vega-Lite without validating the result against the schema again, and copies cheaply.
 
-    Validation is 40% of a live redraw; makemore.charts builds its specs from Altair's typed classes
-    and tests/test_charts.py validates every builder's output, so the page skips it.
+    Validation was 40% of a live redraw; makemore.charts builds its specs from Altair's typed classes
+    and tests/test_chart_specs.py validates every chart the pages draw, so the page skips it. And
+    Altair's shallow copy (which its to_dict takes) re-runs the constructor, which for a layered chart
+    deep-copies every layer again: here it copies the top object only, as its docstring promises.
     """
 
     def to_dict(self, validate: bool = False, **kwargs) -> dict:
         return super().to_dict(validate=False, **kwargs)
+
+    def copy(self, deep=True, ignore=None):
+        return _top_copy(self, type(self)) if deep is False else super().copy(deep, ignore)
 
 
 UNCHECKED = {kind: type(kind.__name__, (_Unchecked, kind), {})
              for kind in (alt.Chart, alt.LayerChart, alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)}
 
 
-def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """A shallow copy of the chart that Streamlit converts without re-validating it."""
-    kind = UNCHECKED.get(type(chart))
-    if kind is None:
-        return chart
-    copy = chart.copy(deep=False)
-    object.__setattr__(copy, "__class__", kind)
+def _top_copy(chart: alt.TopLevelMixin, kind: type) -> alt.TopLevelMixin:
+    """A copy of the chart's top object (its properties shared with the original) as a `kind`."""
+    copy = object.__new__(kind)
+    object.__setattr__(copy, "_args", chart._args)
+    object.__setattr__(copy, "_kwds", dict(chart._kwds))
     return copy
 
 
-def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str) -> None:
-    """Draw a chart full width and keep it for the page's export menu."""
+def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A shallow copy of the chart that Streamlit converts without re-validating it."""
+    kind = UNCHECKED.get(type(chart))
+    return chart if kind is None else _top_copy(chart, kind)
+
+
+def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None) -> None:
+    """Draw a chart full width (with a title, when given) and keep it for the page's export menu.
+
+    The title is set on the chart itself: `.properties(title=...)` would validate it against the schema
+    and, on a layered chart, rebuild every layer (a tenth of a live redraw).
+    """
+    if title is not None:
+        chart.title = title
     st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
 

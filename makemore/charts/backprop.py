@@ -23,7 +23,7 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     verdicts = [("exact" if exact else "approximate") if close else "wrong"
                 for exact, close in zip(table["exact"], table["approximate"])]
     frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdicts)
-    return alt.Chart(frame).mark_bar().encode(
+    return alt.Chart(frame, height=height).mark_bar().encode(
         y=alt.Y("tensor:N", sort=list(frame["tensor"]), title="gradient of"),
         x=alt.X("shown:Q", scale=alt.Scale(type="log", domainMin=BASELINE),
                 axis=alt.Axis(format=".0e", tickCount=6),
@@ -33,7 +33,7 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("tensor:N"), alt.Tooltip("maxdiff:Q", title="max difference", format=".3g"),
             alt.Tooltip("verdict:N")],
-    ).properties(height=height)
+    )
 
 
 def twin_loss_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -47,7 +47,7 @@ def twin_loss_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
              for _, part in frame.groupby("backward", sort=False)]
     frame = pd.concat(parts, ignore_index=True)
     names = list(TWIN_STYLE)
-    return alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
+    return alt.Chart(frame, height=height).mark_line(strokeWidth=2.5).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("smoothed:Q", title="loss (smoothed)", scale=alt.Scale(zero=False)),
         color=alt.Color("backward:N", title="backward pass",
@@ -56,4 +56,4 @@ def twin_loss_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
                                   scale=alt.Scale(domain=names, range=[TWIN_STYLE[n][1] for n in names])),
         tooltip=[alt.Tooltip("backward:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="smoothed loss",
             format=".4f")],
-    ).properties(height=height)
+    )

@@ -40,7 +40,7 @@ def pair_heatmap(frame: pd.DataFrame, value_title: str, value_format: str = "d",
         layers.append(base.mark_text(dy=-7, fontSize=10).encode(text=alt.Text("pair:N"), color=text_color))
         layers.append(base.mark_text(dy=7, fontSize=9).encode(
             text=alt.Text("value:Q", format=value_format), color=text_color))
-    return alt.layer(*layers).properties(height=height or (CELL * n if labelled else 16 * n + 60))
+    return alt.layer(*layers, height=height or (CELL * n if labelled else 16 * n + 60))
 
 
 def smoothing_chart(sweep: pd.DataFrame, current: float, height: int = HEIGHT) -> alt.Chart:
@@ -73,4 +73,4 @@ def smoothing_chart(sweep: pd.DataFrame, current: float, height: int = HEIGHT) -
         layers.append(alt.Chart(rule).mark_rule(color="#555555", strokeDash=[2, 2]).encode(x=alt.X("smoothing:Q")))
         layers.append(alt.Chart(rule).mark_text(align="left", dx=4, y=8, color="#555555").encode(
             x=alt.X("smoothing:Q"), text=alt.Text("label:N")))
-    return alt.layer(*layers).properties(height=height)
+    return alt.layer(*layers, height=height)

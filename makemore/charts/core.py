@@ -15,7 +15,8 @@ OUTPUT_COLOR = "#222222"
 
 
 def block_order(blocks) -> list[str]:
-    """embedding, hidden 1, hidden 2, ..., output, then anything else alphabetically."""
+    """embedding, hidden 1, hidden 2, ..., output, then anything else alphabetically (of the distinct
+    blocks: a column of one per row, e.g. a chart's `block` Series, is read with unique())."""
     def key(block: str):
         if block == "embedding":
             return (0, 0, block)
@@ -23,7 +24,7 @@ def block_order(blocks) -> list[str]:
         if match:
             return (1, int(match.group(1)), block)
         return (2, 0, block) if block == "output" else (3, 0, block)
-    return sorted(set(blocks), key=key)
+    return sorted(set(blocks.unique() if isinstance(blocks, pd.Series) else blocks), key=key)
 
 
 def block_color(block: str) -> str:
@@ -37,14 +38,11 @@ def block_color(block: str) -> str:
     return HIDDEN_COLORS[(number - 1) % len(HIDDEN_COLORS)]
 
 
-def block_scale(blocks) -> alt.Scale:
-    domain = block_order(blocks)
-    return alt.Scale(domain=domain, range=[block_color(b) for b in domain])
-
-
 def block_color_encoding(blocks, title: str = "layer") -> alt.Color:
-    return alt.Color("block:N", scale=block_scale(blocks), title=title,
-                     sort=block_order(blocks), legend=alt.Legend(orient="right"))
+    """Colour by `block`, each block in its one colour, in block order."""
+    domain = block_order(blocks)
+    return alt.Color("block:N", scale=alt.Scale(domain=domain, range=[block_color(b) for b in domain]), title=title,
+                     sort=domain, legend=alt.Legend(orient="right"))
 
 
 def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | None = None) -> pd.DataFrame:
@@ -61,5 +59,5 @@ def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | None
 
 def empty_chart(message: str, height: int = HEIGHT) -> alt.Chart:
     """A placeholder with a message, for charts with nothing to show yet."""
-    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14, color="#666").encode(
-        text=alt.Text("text:N")).properties(height=height)
+    return alt.Chart(pd.DataFrame({"text": [message]}), height=height).mark_text(size=14, color="#666").encode(
+        text=alt.Text("text:N"))

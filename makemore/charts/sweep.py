@@ -42,7 +42,7 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
         layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
         layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
             y=alt.Y("loss:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
-    return alt.layer(*layers).properties(height=height)
+    return alt.layer(*layers, height=height)
 
 
 def sweep_saturation_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -52,10 +52,10 @@ def sweep_saturation_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Cha
     """
     if frame.empty:
         return empty_chart("No saturation yet: train the sweep a few steps", height)
-    return alt.Chart(downsample(frame, by="copy")).mark_line(strokeWidth=2).encode(
+    return alt.Chart(downsample(frame, by="copy"), height=height).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("saturated_pct:Q", title="saturated hidden units (%)", scale=alt.Scale(domain=[0, 100])),
         color=copy_color(frame),
         tooltip=[alt.Tooltip("copy:N"), alt.Tooltip("step:Q"), alt.Tooltip("saturated_pct:Q", title="saturated %",
             format=".1f")],
-    ).properties(height=height)
+    )

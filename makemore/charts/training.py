@@ -69,7 +69,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
         layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x=alt.X("step:Q")))
         layers.append(alt.Chart(marks).mark_text(align="left", dx=3, y=8, color="#9467bd").encode(
             x=alt.X("step:Q"), text=alt.Text("label:N")))
-    return alt.layer(*layers).properties(height=height)
+    return alt.layer(*layers, height=height)
 
 
 def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legend_title: str = "layer") -> alt.Chart:
@@ -79,28 +79,28 @@ def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legen
     """
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    return alt.Chart(frame).mark_line(strokeWidth=2).encode(
+    return alt.Chart(frame, height=height).mark_line(strokeWidth=2).encode(
         x=alt.X("x:Q", title=x_title),
         y=alt.Y("density:Q", title="density"),
         color=block_color_encoding(frame["block"], legend_title),
         detail=alt.Detail("label:N"),
         tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("x:Q", format=".3g"),
                  alt.Tooltip("density:Q", format=".3g")],
-    ).properties(height=height)
+    )
 
 
 def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
     """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated."""
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    return alt.Chart(frame).mark_rect(strokeWidth=0).encode(
+    return alt.Chart(frame, height=height).mark_rect(strokeWidth=0).encode(
         x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False, grid=False)),
         y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False, grid=False)),
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
                         legend=alt.Legend(title="|h| > 0.99", symbolStrokeColor="#888888", symbolStrokeWidth=1,
                                           labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
         tooltip=[alt.Tooltip("example:O"), alt.Tooltip("neuron:O"), alt.Tooltip("dead:N", title="saturated")],
-    ).properties(height=height)
+    )
 
 
 def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, guide: float = -3.0,
@@ -128,15 +128,15 @@ def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, 
     layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q")))
     layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-7).encode(y=alt.Y("y:Q"), x=alt.XValue(0),
         text=alt.Text("label:N")))
-    return alt.layer(*layers).properties(height=height)
+    return alt.layer(*layers, height=height)
 
 
 def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt.Chart:
     """A per-layer statistic over steps (e.g. saturation %): step, label, block, value."""
     if frame.empty:
         return empty_chart("Nothing recorded yet", height)
-    return alt.Chart(downsample(frame, by="label")).mark_line(strokeWidth=2).encode(
+    return alt.Chart(downsample(frame, by="label"), height=height).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title=y_title),
         color=block_color_encoding(frame["block"]), detail=alt.Detail("label:N"),
         tooltip=[alt.Tooltip("label:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3g")],
-    ).properties(height=height)
+    )

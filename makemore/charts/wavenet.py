@@ -20,12 +20,12 @@ def smoothed_loss_chart(train: pd.DataFrame, dev: pd.DataFrame, height: int = HE
     frame = pd.concat([train.assign(split="train"), dev.assign(split="dev")], ignore_index=True)
     if frame.empty:
         return empty_chart("Train 1,000 steps for the first point: each one averages 1,000 steps", height)
-    return alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
+    return alt.Chart(frame, height=height).mark_line(point=True, strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step", scale=alt.Scale(domainMin=0)),
         y=alt.Y("loss:Q", title="loss (mean over 1,000 steps)", scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", scale=SPLIT_COLORS, title="split"),
         tooltip=[alt.Tooltip("split:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")],
-    ).properties(height=height)
+    )
 
 
 def running_mean_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -35,12 +35,12 @@ def running_mean_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     """
     if frame.empty:
         return empty_chart("This network has no BatchNorm", height)
-    return alt.Chart(frame).mark_line(point=True, strokeWidth=1.5).encode(
+    return alt.Chart(frame, height=height).mark_line(point=True, strokeWidth=1.5).encode(
         x=alt.X("channel:O", title="channel (first BatchNorm)"),
         y=alt.Y("value:Q", title="running mean", axis=alt.Axis(format=".2~f")),
         color=alt.Color("position:N", title="statistics for", scale=alt.Scale(scheme="tableau10")),
         tooltip=[alt.Tooltip("position:N"), alt.Tooltip("channel:O"), alt.Tooltip("value:Q", format=".3f")],
-    ).properties(height=height)
+    )
 
 
 def dilated_tree_chart(nodes: pd.DataFrame, edges: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -66,4 +66,4 @@ def dilated_tree_chart(nodes: pd.DataFrame, edges: pd.DataFrame, height: int = H
     chars = alt.Chart(nodes[nodes["level"] == 0]).mark_text(fontSize=20, fontWeight="bold", dy=2).encode(
         x=x, y=y, text=alt.Text("sees:N"), color=alt.Color("color:N", scale=None),
         tooltip=[alt.Tooltip("position:Q"), alt.Tooltip("sees:N", title="character")])
-    return alt.layer(links, units, chars).properties(height=height)
+    return alt.layer(links, units, chars, height=height)
