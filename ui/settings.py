@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+import pyarrow
 import streamlit as st
 import torch
 
@@ -23,8 +24,13 @@ TORCH_THREADS = 1  # each session trains on one core, so students share the core
 # net cost about 3 single runs on two threads against 3.3-4 on one (benchmarks/sweep_speed.py)
 SWEEP_THREADS = min(2, os.cpu_count() or 1)
 GIL_SWITCH_SECONDS = 0.0005
+# Streamlit sends every chart's data as Arrow; pyarrow converts a long frame on a pool of threads, started
+# anew for each conversion: for the live pages' small frames that costs more than it saves (a tenth of a
+# redraw), so conversions run on the calling thread.
+ARROW_THREADS = 1
 torch.set_num_threads(TORCH_THREADS)
 sys.setswitchinterval(GIL_SWITCH_SECONDS)
+pyarrow.set_cpu_count(ARROW_THREADS)
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"
