@@ -294,7 +294,7 @@ class _BatchedDeepNet:
                 d = d.transpose(0, 1).reshape(B, -1)  # (B, K*fan_in), like the previous block's output
         self.dC.zero_()
         self._dtable.index_add_(0, rows, d.view(-1, self._table.shape[1]))
-        self.flat.sgd(self._lr_layout if self._lr_layout.numel() else lrs[0], stop=self._small_end)
+        self.flat.sgd(self._lr_layout if self._lr_layout.numel() else self._lrs[0], stop=self._small_end)
         return target_logprobs.view(B, K)
 
     def _set_lrs(self, lrs: list[float]) -> None:
