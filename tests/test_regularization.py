@@ -75,8 +75,7 @@ def test_weight_decay_on_matmul_weights_only():
     names = {id(p): name for name, p in trainer.model.named_parameters()}
     assert decayed["weight_decay"] == 0.1 and kept["weight_decay"] == 0.0
     assert {names[id(p)] for p in decayed["params"]} == {
-        name for name, module in trainer.model.named_modules() if isinstance(module, torch.nn.Linear)
-        for name in [f"{name}.weight"]}
+        f"{name}.weight" for name, module in trainer.model.named_modules() if isinstance(module, torch.nn.Linear)}
     assert any(name.startswith("ln_f") for name in (names[id(p)] for p in kept["params"]))
     every = build_trainer(SMALL, replace(config, decay_matmul_only=False), data, seed=1)
     assert len(every.stepper.optimizer.param_groups) == 1
