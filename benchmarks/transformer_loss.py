@@ -74,7 +74,8 @@ def main() -> None:
         print(f"{trainer.step:>7} {minutes:>8.1f} {estimate:>15.4f} {best[0]:>12.4f} {exact:>15.4f}", flush=True)
     print(json.dumps({"preset": preset.name, "seed": args.seed, "steps": trainer.step,
                       "best_makemore_style": round(best[0], 4), "best_at": best[1],
-                      "final_whole_test_set": round(exact, 4), "train_minutes": round(trainer.seconds / 60, 2), "device": args.device}))
+                      "final_whole_test_set": round(exact, 4), "train_minutes": round(trainer.seconds / 60, 2),
+                      "device": args.device}))
 
 
 if __name__ == "__main__":
