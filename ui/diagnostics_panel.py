@@ -130,7 +130,7 @@ def weight_gradient_section(snap: dg.Snapshot, prefix: str) -> None:
 def update_section(run: LiveRun, prefix: str) -> None:
     st.subheader("Update : data ratio")
     curve = runs.update_curve(run.trainer, weights_only=True)
-    weights = set(curve["name"])
+    weights = curve["name"].unique()
     pinned = None
     if run.pinned:
         pinned = pd.concat([p["updates"] for p in run.pinned], ignore_index=True)

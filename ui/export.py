@@ -16,6 +16,25 @@ CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest 
 alt.utils.schemapi.disable_debug_mode()
 
 
+class _PlainValueFirst(type):
+    """Answers `isinstance(value, SchemaLike)` for plain JSON values at once.
+
+    Altair's to_dict asks it of every string and number of a spec, and SchemaLike is a runtime-checkable
+    Protocol: 15 µs a question (inspect.getattr_static per member), a tenth of a live redraw.
+    """
+    protocol = alt.utils.schemapi.SchemaLike
+
+    def __instancecheck__(cls, value) -> bool:
+        return not isinstance(value, (str, int, float, bool, type(None))) and isinstance(value, cls.protocol)
+
+
+class _SchemaLike(metaclass=_PlainValueFirst):
+    """Stands in for Altair's SchemaLike where its to_dict checks leaf values (see _PlainValueFirst)."""
+
+
+alt.utils.schemapi.SchemaLike = _SchemaLike
+
+
 class _Unchecked:
     """Converts to Vega-Lite without validating the result against the schema again, and copies cheaply.
 

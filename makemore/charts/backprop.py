@@ -28,7 +28,7 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
         x=alt.X("shown:Q", scale=alt.Scale(type="log", domainMin=BASELINE),
                 axis=alt.Axis(format=".0e", tickCount=6),
                 title="max |hand-written − autograd| (log)"),
-        x2=alt.datum(BASELINE),
+        x2=alt.X2Datum(BASELINE),
         color=alt.Color("verdict:N", scale=VERDICTS, title=None,
                         legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("tensor:N"), alt.Tooltip("maxdiff:Q", title="max difference", format=".3g"),

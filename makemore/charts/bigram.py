@@ -6,7 +6,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, empty_chart
+from .core import HEIGHT, empty_chart, layered
 
 MATRIX_TOKENS = 28  # rows and columns of a readable heatmap: the lecture's 27 tokens, and one more
 CELL = 34  # pixels per row of a labelled heatmap (enough for the pair and its value)
@@ -40,7 +40,7 @@ def pair_heatmap(frame: pd.DataFrame, value_title: str, value_format: str = "d",
         layers.append(base.mark_text(dy=-7, fontSize=10).encode(text=alt.Text("pair:N"), color=text_color))
         layers.append(base.mark_text(dy=7, fontSize=9).encode(
             text=alt.Text("value:Q", format=value_format), color=text_color))
-    return alt.layer(*layers, height=height or (CELL * n if labelled else 16 * n + 60))
+    return layered(*layers, height=height or (CELL * n if labelled else 16 * n + 60))
 
 
 def smoothing_chart(sweep: pd.DataFrame, current: float, height: int = HEIGHT) -> alt.Chart:
@@ -73,4 +73,4 @@ def smoothing_chart(sweep: pd.DataFrame, current: float, height: int = HEIGHT) -
         layers.append(alt.Chart(rule).mark_rule(color="#555555", strokeDash=[2, 2]).encode(x=alt.X("smoothing:Q")))
         layers.append(alt.Chart(rule).mark_text(align="left", dx=4, y=8, color="#555555").encode(
             x=alt.X("smoothing:Q"), text=alt.Text("label:N")))
-    return alt.layer(*layers, height=height)
+    return layered(*layers, height=height)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, downsample, empty_chart
+from .core import HEIGHT, downsample, empty_chart, layered
 from .training import smoothed
 
 RUN_COLOR = dict(scale=alt.Scale(scheme="category10"), title="run",
@@ -29,7 +29,7 @@ def runs_loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, log
             x=alt.X("step:Q"), y=alt.Y("loss:Q", scale=scale), color=color, shape=alt.ShapeValue("diamond"),
             tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss",
                 format=".4f")]))
-    return alt.layer(*layers, height=height)
+    return layered(*layers, height=height)
 
 
 def runs_update_chart(frame: pd.DataFrame, guide: float = -3.0, height: int = HEIGHT) -> alt.Chart:
@@ -41,4 +41,4 @@ def runs_update_chart(frame: pd.DataFrame, guide: float = -3.0, height: int = HE
         color=alt.Color("run:N", **RUN_COLOR),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")])
     rule = alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q"))
-    return alt.layer(lines, rule, height=height)
+    return layered(lines, rule, height=height)

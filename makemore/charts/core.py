@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 MAX_POINTS = 2000  # points per line sent to the browser on each redraw
@@ -12,6 +13,7 @@ HIDDEN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
                  "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a"]
 EMBEDDING_COLOR = "#7f7f7f"
 OUTPUT_COLOR = "#222222"
+REFERENCE_COLOR = "#d62728"  # the uniform guess, -ln(1/vocab)
 
 
 def block_order(blocks) -> list[str]:
@@ -45,16 +47,63 @@ def block_color_encoding(blocks, title: str = "layer") -> alt.Color:
                      sort=domain, legend=alt.Legend(orient="right"))
 
 
-def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | None = None) -> pd.DataFrame:
-    """Keep at most max_points rows (per group of `by`), evenly spaced, always keeping the last."""
-    if by is not None:
-        parts = [downsample(part, max_points) for _, part in frame.groupby(by, sort=False)]
-        return pd.concat(parts, ignore_index=True) if parts else frame
+def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | list[str] | None = None) -> pd.DataFrame:
+    """Keep at most max_points rows (per group of `by`), evenly spaced, always keeping the last; the rows
+    keep their order (one boolean mask, no per-group frames: it runs on every live redraw)."""
     if len(frame) <= max_points:
         return frame
-    step = len(frame) / max_points
-    keep = sorted({int(i * step) for i in range(max_points)} | {len(frame) - 1})
-    return frame.iloc[keep]
+    if by is None:
+        group = np.zeros(len(frame), dtype=np.int64)
+    elif isinstance(by, str):
+        group = pd.factorize(frame[by])[0]
+    else:
+        group = frame.groupby(by, sort=False).ngroup().to_numpy()
+    counts = np.bincount(group)
+    first_row = np.cumsum(counts) - counts  # of each group, in the group-sorted order
+    position = np.empty(len(frame), dtype=np.int64)
+    position[np.argsort(group, kind="stable")] = np.arange(len(frame)) - np.repeat(first_row, counts)
+    return frame[_evenly_spaced(position, counts[group], max_points)].reset_index(drop=True)
+
+
+def _evenly_spaced(position: np.ndarray, size: np.ndarray, m: int) -> np.ndarray:
+    """Whether row `position` of a group of `size` rows is one of int(i * size / m) for i < m (or the last)."""
+    nearest = -(-position * m // size)  # the one i that can land on this position: ceil(position * m / size)
+    hit = (nearest < m) & ((nearest * (size / m)).astype(np.int64) == position)
+    return (size <= m) | hit | (position == size - 1)
+
+
+def layered(*layers: alt.Chart, data=alt.Undefined, height: int = HEIGHT) -> alt.LayerChart:
+    """`alt.layer(*layers, data=data, height=height)` for layers without selection parameters.
+
+    alt.layer deep-copies every layer twice to merge their parameters (a tenth of a live redraw); these
+    charts have none. Layers without data of their own draw `data`; data that every layer shares moves
+    up to the layered chart, as alt.layer does.
+    """
+    if data is alt.Undefined and layers and len({id(layer.data) for layer in layers}) == 1:
+        data = layers[0].data
+        layers = tuple(_without_data(layer) for layer in layers)
+    chart = alt.LayerChart.__new__(alt.LayerChart)
+    alt.TopLevelLayerSpec.__init__(chart, data=data, layer=list(layers), height=height)
+    return chart
+
+
+def _without_data(chart: alt.Chart) -> alt.Chart:
+    copy = chart.copy(deep=False)
+    copy.data = alt.Undefined
+    return copy
+
+
+def horizontal_guide(value: float, label: str, color: str, label_x: alt.XDatum | alt.XValue = alt.XValue(0),
+                     align: str = "left") -> list[alt.Chart]:
+    """Two layers: a dashed rule across the chart at y = value, and its label just above it at label_x.
+
+    They draw one row generated in the browser (not a dataset to serialize on every redraw), placed by
+    `alt.YDatum` (not an `alt.datum(v)` dict, which `encode` looks up in the schema: 6 ms a channel).
+    """
+    guide = alt.Chart(alt.sequence(0, 1))
+    return [guide.mark_rule(strokeDash=[6, 4], color=color).encode(y=alt.YDatum(value)),
+            guide.mark_text(align=align, dx=4 if align == "left" else 0, dy=-7, color=color, text=label).encode(
+                y=alt.YDatum(value), x=label_x)]
 
 
 def empty_chart(message: str, height: int = HEIGHT) -> alt.Chart:

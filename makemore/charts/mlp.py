@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, downsample, empty_chart
+from .core import HEIGHT, downsample, empty_chart, layered
 
 KIND_COLORS = alt.Scale(domain=["boundary", "vowel", "other"], range=["#d62728", "#ff7f0e", "#1f77b4"])
 
@@ -36,7 +36,7 @@ def lr_finder_chart(sweep: pd.DataFrame, suggestion=None, height: int = HEIGHT) 
     layers.append(base.mark_line(strokeWidth=2.5, color="#1f77b4").encode(
         y=alt.Y("smoothed:Q", title=y_title),
         tooltip=[alt.Tooltip("lr:Q", format=".3g"), alt.Tooltip("smoothed:Q", title="smoothed loss", format=".3f")]))
-    return alt.layer(*layers, height=height)
+    return layered(*layers, height=height)
 
 
 def embedding_chart(frame: pd.DataFrame, axis: str, height: int = HEIGHT + 80) -> alt.Chart:
@@ -52,4 +52,4 @@ def embedding_chart(frame: pd.DataFrame, axis: str, height: int = HEIGHT + 80) -
         color=alt.Color("kind:N", scale=KIND_COLORS, title="character",
                         legend=alt.Legend(orient="bottom")))
     labels = base.mark_text(color="white", fontWeight="bold", fontSize=11).encode(text=alt.Text("label:N"))
-    return alt.layer(dots, labels, height=height)
+    return layered(dots, labels, height=height)

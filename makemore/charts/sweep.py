@@ -1,12 +1,11 @@
 """Charts of a sweep: every copy's loss and saturation in one chart, coloured in the order of its value."""
 from __future__ import annotations
 
-import math
-
 import altair as alt
+import numpy as np
 import pandas as pd
 
-from .core import HEIGHT, downsample, empty_chart
+from .core import HEIGHT, REFERENCE_COLOR, downsample, empty_chart, horizontal_guide, layered
 
 COPY_SCHEME = "viridis"  # low values dark, high values light: the order of the swept setting reads at a glance
 
@@ -23,7 +22,7 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
 
     frame: step, copy, value, loss (as Sweep.loss_frame() gives it).
     """
-    frame = frame[frame["loss"].map(math.isfinite)]
+    frame = frame[np.isfinite(frame["loss"].to_numpy())]
     if frame.empty:
         return empty_chart("Press Train sweep to see the copies' losses", height)
     window = max(1, frame["step"].nunique() // 40)
@@ -38,11 +37,8 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
         color=copy_color(frame),
         tooltip=[alt.Tooltip("copy:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="loss", format=".4f")])]
     if reference is not None:
-        ref = pd.DataFrame({"loss": [reference], "label": [f"uniform guess {reference:.2f}"]})
-        layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
-        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
-            y=alt.Y("loss:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
-    return alt.layer(*layers, height=height)
+        layers += horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR)
+    return layered(*layers, height=height)
 
 
 def sweep_saturation_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:

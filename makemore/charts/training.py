@@ -1,12 +1,12 @@
 """Charts of a training run (part 3): loss, histograms, the saturation image, update:data."""
 from __future__ import annotations
 
-import math
-
 import altair as alt
+import numpy as np
 import pandas as pd
 
-from .core import HEIGHT, block_color_encoding, downsample, empty_chart
+from .core import (HEIGHT, REFERENCE_COLOR, block_color_encoding, downsample, empty_chart, horizontal_guide,
+                   layered)
 
 PINNED_COLOR = "#9e9e9e"
 UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
@@ -26,7 +26,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
 
     losses: step, loss. evals: step, loss (dev). lr_changes: step, lr. pinned: run, step, loss.
     """
-    losses = losses[losses["loss"].map(math.isfinite)]
+    losses = losses[np.isfinite(losses["loss"].to_numpy())]
     if losses.empty:
         return empty_chart("Press Train or Step to see the loss", height)
     losses = downsample(losses.assign(smoothed=smoothed(losses, "loss")))
@@ -39,7 +39,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
     y_title = "loss (log scale)" if log_scale else "loss"
     y = alt.Y("loss:Q", title=y_title, scale=y_scale)
     x = alt.X("step:Q", title="training step")
-    base = alt.Chart(losses).encode(x=x)
+    base = alt.Chart().encode(x=x)  # the layered chart's data: losses
     layers = [
         base.mark_line(opacity=0.25, strokeWidth=1, color="#1f77b4").encode(
             y=y, tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")]),
@@ -59,17 +59,14 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
             x=x, y=alt.Y("loss:Q", scale=y_scale),
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
     if reference is not None:
-        ref = pd.DataFrame({"loss": [reference], "step": [losses["step"].max()],
-                            "label": [f"uniform guess {reference:.2f}"]})
-        layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#d62728").encode(y=alt.Y("loss:Q")))
-        layers.append(alt.Chart(ref).mark_text(align="right", dy=-7, color="#d62728").encode(
-            y=alt.Y("loss:Q"), x=alt.X("step:Q"), text=alt.Text("label:N")))
+        layers += horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR,
+                                   alt.XDatum(int(losses["step"].max())), align="right")
     if lr_changes is not None and not lr_changes.empty:
         marks = lr_changes.assign(label=lr_changes["lr"].map(lambda lr: f"lr → {lr:.3g}"))
         layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x=alt.X("step:Q")))
         layers.append(alt.Chart(marks).mark_text(align="left", dx=3, y=8, color="#9467bd").encode(
             x=alt.X("step:Q"), text=alt.Text("label:N")))
-    return alt.layer(*layers, height=height)
+    return layered(*layers, data=losses, height=height)
 
 
 def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legend_title: str = "layer") -> alt.Chart:
@@ -124,11 +121,8 @@ def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, 
     layers.append(alt.Chart(frame).mark_line(strokeWidth=1.8).encode(
         x=x, y=y, color=block_color_encoding(frame["block"]), detail=alt.Detail("name:N"),
         tooltip=[alt.Tooltip("name:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")]))
-    rule = pd.DataFrame({"y": [guide], "label": ["1e-3: a healthy pace"]})
-    layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q")))
-    layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-7).encode(y=alt.Y("y:Q"), x=alt.XValue(0),
-        text=alt.Text("label:N")))
-    return alt.layer(*layers, height=height)
+    layers += horizontal_guide(guide, "1e-3: a healthy pace", "black")
+    return layered(*layers, height=height)
 
 
 def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt.Chart:

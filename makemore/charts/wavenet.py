@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, block_color, empty_chart
+from .core import HEIGHT, block_color, empty_chart, layered
 
 SPLIT_COLORS = alt.Scale(domain=["train", "dev"], range=["#1f77b4", "#ff7f0e"])
 UNSELECTED = "#d9d9d9"  # units and links of the other windows
@@ -66,4 +66,4 @@ def dilated_tree_chart(nodes: pd.DataFrame, edges: pd.DataFrame, height: int = H
     chars = alt.Chart(nodes[nodes["level"] == 0]).mark_text(fontSize=20, fontWeight="bold", dy=2).encode(
         x=x, y=y, text=alt.Text("sees:N"), color=alt.Color("color:N", scale=None),
         tooltip=[alt.Tooltip("position:Q"), alt.Tooltip("sees:N", title="character")])
-    return alt.layer(links, units, chars, height=height)
+    return layered(links, units, chars, height=height)

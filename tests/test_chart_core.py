@@ -1,0 +1,64 @@
+"""The shared chart helpers: downsampling per group, cheap layering, the one-row data for guides."""
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+from altair.utils import schemapi
+
+from makemore.charts.core import downsample, horizontal_guide, layered
+from ui import export
+
+
+def spaced_reference(n: int, m: int) -> list[int]:
+    """The positions downsample keeps of n rows, written the plain way."""
+    step = n / m
+    return list(range(n)) if n <= m else sorted({int(i * step) for i in range(m)} | {n - 1})
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (5, 10), (10, 10), (11, 10), (1000, 7), (2001, 2000), (4999, 333)])
+def test_downsample_keeps_evenly_spaced_rows_and_the_last(n, m):
+    frame = pd.DataFrame({"v": np.arange(n)})
+    assert list(downsample(frame, m)["v"]) == spaced_reference(n, m)
+
+
+def test_downsample_by_group_spaces_each_group_alone_and_keeps_the_row_order():
+    rng = np.random.default_rng(0)
+    groups = rng.choice(["a", "b", "c"], size=3000, p=[0.6, 0.3, 0.1])
+    frame = pd.DataFrame({"name": groups, "run": rng.integers(0, 2, 3000), "v": np.arange(3000)})
+    for by in ("name", ["name", "run"]):
+        kept = downsample(frame, 200, by=by)
+        assert list(kept["v"]) == sorted(kept["v"])  # interleaved groups stay interleaved
+        assert list(kept.index) == list(range(len(kept)))
+        for key, part in frame.groupby(by):
+            rows = part["v"].to_numpy()
+            expected = rows[spaced_reference(len(rows), 200)]
+            assert list(kept.set_index(by).loc[key, "v"]) == list(expected), key
+
+
+def test_layered_makes_the_spec_alt_layer_makes():
+    frame = pd.DataFrame({"x": [0, 1, 2], "y": [1.0, 4.0, 9.0]})
+    line = alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q")
+    dots = alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q")
+    ours, altairs = layered(line, dots, height=120).to_dict(), alt.layer(line, dots, height=120).to_dict()
+    assert ours == altairs
+    assert "data" in ours and all("data" not in layer for layer in ours["layer"])  # shared data moved up
+
+
+def test_a_horizontal_guide_draws_one_rule_and_label_in_a_chart_with_data():
+    frame = pd.DataFrame({"x": np.arange(50), "y": np.arange(50.0)})
+    line = alt.Chart().mark_line().encode(x="x:Q", y="y:Q")
+    spec = layered(line, *horizontal_guide(10.0, "ten", "black"), data=frame).to_dict(validate=True)
+    rule, label = spec["layer"][1:]
+    assert rule["data"] == label["data"] == {"sequence": {"start": 0, "stop": 1}}  # one row, not the line's 50
+    assert rule["encoding"]["y"] == label["encoding"]["y"] == {"datum": 10.0}
+    assert label["mark"]["text"] == "ten"
+    assert len(spec["datasets"]) == 1  # the line's data only
+
+
+def test_the_leaf_check_answers_as_altairs_protocol_does():
+    protocol = export._PlainValueFirst.protocol
+    assert schemapi.SchemaLike is export._SchemaLike  # what Altair's to_dict checks leaf values with
+    condition = alt.when(alt.datum.a > 1).then(alt.value("red"))
+    for value in ["x", 3, 2.5, True, None, [1], {"a": 1}, condition, alt.X("a:Q"), alt.value(1)]:
+        assert isinstance(value, schemapi.SchemaLike) == isinstance(value, protocol), value
+    assert isinstance(condition, schemapi.SchemaLike)
