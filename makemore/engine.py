@@ -13,9 +13,9 @@ gradients as autograd through the lecture layers, with about one operation per l
 - All weights live in one flat buffer, their gradients beside them (`flat.FlatParameters`): the
   SGD update is two operations, rounded as the lecture's `p.data += -lr * p.grad`.
 
-Statistics cost little: a recorded step keeps a few numbers per chunk of the weights and
-gradients and its nonlinearities' outputs; `statistics` turns many recorded steps into
-update:data ratios and saturation at once; `snapshot` pictures the last one as the same
+Statistics cost little: a recorded step keeps a copy of the weights and gradients (one operation,
+into a ring of RING_BYTES) and its nonlinearities' outputs; `statistics` turns many recorded steps
+into update:data ratios and saturation at once; `snapshot` pictures the last one as the same
 `diagnostics.Snapshot` the lecture (autograd) path takes.
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .layers import ELU, BatchNorm1d, Embedding, FlattenConsecutive, LeakyReLU, 
 from .models import ConcatEmbeddingNet, LanguageModel, WaveNet, layers_of
 
 aten = torch.ops.aten
+RING_BYTES = 4 * 2**20  # at most this much memory for the copies of recorded steps awaiting their statistics
 
 # d loss / d input of each nonlinearity from d loss / d output and the output (autograd's kernels)
 NONLINEARITY_BACKWARD = {
@@ -41,7 +42,8 @@ NONLINEARITY_BACKWARD = {
     ELU: lambda dout, out: aten.elu_backward.default(dout, 1.0, 1, 1, True, out),
 }
 BATCH_NORM_BACKWARD = aten.native_batch_norm_backward.default
-LOG_SOFTMAX_BACKWARD = aten._log_softmax_backward_data.default
+# aten._log_softmax_backward_data's kernel, called directly: through torch.ops it costs twice as long (12 µs)
+LOG_SOFTMAX_BACKWARD = torch._log_softmax_backward_data
 EMBED_THEN_LAYERS = (ConcatEmbeddingNet,)  # logits = layers(C[idx].view(B, -1)): the MLPs of parts 2-4
 LAYERS_ONLY = (WaveNet,)  # logits = layers(idx), the first layer an Embedding
 
@@ -85,7 +87,7 @@ class _EmbedStage:
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         self.idx = idx
-        emb = F.embedding(idx, self.weight)  # (B, T, E)
+        emb = torch.embedding(self.weight, idx)  # (B, T, E); F.embedding without its Python checks
         return emb.view(idx.shape[0], -1) if self.concat else emb.view(-1, self.weight.shape[1])
 
     def backward(self, dout: torch.Tensor, grads: list[torch.Tensor]) -> None:
@@ -242,7 +244,9 @@ class FastStep:
     of one buffer, which the step updates in place, so the model always holds the current weights.
     """
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, max_pending: int = 32) -> None:
+        """max_pending: recorded steps the caller may take before it asks for their `statistics`; fewer
+        when their copies would pass RING_BYTES (see `pending_limit`)."""
         reason = unsupported_reason(model)
         if reason:
             raise ValueError(reason)
@@ -266,9 +270,15 @@ class FastStep:
         self._per_position_stages = [stage for stage in self.stages
                                      if isinstance(stage, _BatchNormStage) and stage.layer.dim0_only]
         self._batch = 0  # the last step's batch size
+        # copies of the weights and gradients of the recorded steps whose statistics are pending, in turn
+        copy_bytes = self.flat.buffer.numel() * self.flat.buffer.element_size()
+        self.pending_limit = max(1, min(max_pending, RING_BYTES // copy_bytes))
+        self._ring = torch.empty((self.pending_limit, *self.flat.buffer.shape), dtype=self.flat.buffer.dtype,
+                                 device=self.flat.buffer.device)
+        self._next_slot = 0
         # the last recorded step: its number, and its stage outputs and their gradients
         self._recorded_step: int | None = None
-        self._recorded_buffer = torch.empty_like(self.flat.buffer)
+        self._recorded_slot = 0
         self._recorded_outs: list[torch.Tensor] = []
         self._out_grads: list[torch.Tensor] = []
         self._step_out_grads: list[torch.Tensor] = []  # the last step's, when it was taken with record=True
@@ -326,18 +336,24 @@ class FastStep:
         return out if out.shape[0] == self._batch else out.view(self._batch, -1, out.shape[1])
 
     def record(self, step: int, lr: float) -> "_Recording":
-        """What the statistics of the step just taken need: a few numbers per chunk of the weights and
-        gradients, and the nonlinearities' outputs (that step's own tensors); and a copy of the
-        weights and gradients (one operation), should `snapshot` picture this step."""
-        self._recorded_step = step
-        self._recorded_buffer.copy_(self.flat.buffer)
+        """Keep what the statistics of the step just taken need: a copy of the weights and gradients
+        (one operation, into the next slot of the ring) and the nonlinearities' outputs (that step's
+        own tensors). At most `pending_limit` recordings may wait for `statistics`: the ring has as
+        many slots, taken in turn."""
+        slot, self._next_slot = self._next_slot, (self._next_slot + 1) % self.pending_limit
+        self._ring[slot].copy_(self.flat.buffer)
+        self._recorded_step, self._recorded_slot = step, slot
         self._recorded_outs, self._out_grads = [stage.out for stage in self.stages], self._step_out_grads
-        return _Recording(step, lr, self.flat.chunk_moments(), [stage.out for stage in self._nonlinearity_stages])
+        return _Recording(step, lr, slot, [stage.out for stage in self._nonlinearity_stages])
 
     def statistics(self, recordings: list["_Recording"]) -> tuple[torch.Tensor, torch.Tensor]:
         """(k, n_params) log10 update:data ratios and (k, n_nonlinearities, 2) saturation % and output
-        std of k recorded steps, all computed together."""
-        data_std, grad_std = self.flat.stds(torch.stack([r.moments for r in recordings])).unbind(1)
+        std of k recorded steps, all computed together (their copies' chunk moments in one go)."""
+        slots = [r.slot for r in recordings]
+        first = slots[0]
+        copies = (self._ring[first:first + len(slots)] if slots == list(range(first, first + len(slots))) else
+                  self._ring[torch.tensor(slots, device=self._ring.device)])
+        data_std, grad_std = self.flat.stds(self.flat.chunk_moments(copies)).unbind(1)
         lrs = torch.tensor([abs(r.lr) for r in recordings], dtype=grad_std.dtype, device=grad_std.device)
         ratios = (grad_std * lrs[:, None] / data_std).log10().cpu()
         layers = [stage.layer for stage in self._nonlinearity_stages]
@@ -349,7 +365,7 @@ class FastStep:
         """The Snapshot `diagnostics.capture` takes on the autograd path, of the last recorded step.
 
         Layer outputs and their gradients are that step's own tensors (a new step makes new ones);
-        its weights and gradients come from the copy `record` took.
+        its weights and gradients from the copy `record` took (the newest slot of the ring).
         """
         if recording.step != self._recorded_step:
             raise ValueError("only the last recorded step can be pictured")
@@ -361,7 +377,7 @@ class FastStep:
                                            grad if grad.shape == out.shape else grad.view(out.shape),
                                            saturated.get(i), dead.get(i))
                    for i, (layer, out, grad) in enumerate(zip(layers, outs, grads))]
-        data, param_grads = self.flat.views(self._recorded_buffer.clone())
+        data, param_grads = self.flat.views(self._ring[self._recorded_slot].clone())
         params = [diagnostics.ParamRecord(name, block, tuple(d.shape), d, g)
                   for name, block, d, g in zip(self._param_names, self._param_blocks, data, param_grads)]
         return diagnostics.Snapshot(recording.step, recording.lr, records, params, update_log10.detach().cpu())
@@ -371,7 +387,7 @@ class FastStep:
 class _Recording:
     step: int
     lr: float
-    moments: torch.Tensor  # FlatParameters.chunk_moments() after the step
+    slot: int  # of the ring, where the copy of the weights and gradients after the step is
     nonlinearity_outs: list[torch.Tensor]
 
 

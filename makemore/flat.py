@@ -72,16 +72,17 @@ class FlatParameters:
         return ([buffer[0, start:start + p.numel()].view(p.shape) for p, start in zip(self.params, self._starts)],
                 [buffer[1, start:start + p.numel()].view(p.shape) for p, start in zip(self.params, self._starts)])
 
-    def chunk_moments(self) -> torch.Tensor:
-        """(3, 2, n_chunks): per chunk of the weights and of the gradients, its first value a and the
-        sum and the root sum of squares of (x - a): what `stds` needs, a few small numbers."""
-        chunks = self.buffer.view(2, -1, CHUNK)
+    def chunk_moments(self, buffers: torch.Tensor) -> torch.Tensor:
+        """(k, 3, 2, n_chunks) of k copies of `buffer` (k, 2, N): per chunk of the weights and of the
+        gradients, its first value a and the sum and the root sum of squares of (x - a): what `stds`
+        needs, a few small numbers."""
+        chunks = buffers.view(buffers.shape[0], 2, -1, CHUNK)
         shift = chunks[..., :1]
         centered = chunks - shift  # around a value of its own, so a gain near 1 with a tiny spread stays precise
-        return torch.stack([shift[..., 0], centered.sum(-1), torch.linalg.vector_norm(centered, dim=-1)])
+        return torch.stack([shift[..., 0], centered.sum(-1), torch.linalg.vector_norm(centered, dim=-1)], 1)
 
     def stds(self, moments: torch.Tensor) -> torch.Tensor:
-        """(k, 2, n_params): std() of every parameter and of its gradient, from k `chunk_moments()`.
+        """(k, 2, n_params): std() of every parameter and of its gradient, from `chunk_moments` of k copies.
 
         The chunks' sums and sums of squares are rebuilt in float64 and one matrix product adds up
         each parameter's chunks (the zero padding adds nothing).

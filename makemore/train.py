@@ -82,7 +82,7 @@ class Trainer:
         self.param_names = [name for name, _ in model.named_parameters()]
         fast = (not config.exact and config.optimizer == "sgd" and config.grad_clip is None
                 and engine.supports(model))
-        self.stepper = engine.FastStep(model) if fast else ExactStep(model, config)
+        self.stepper = engine.FastStep(model, MAX_RECORDINGS) if fast else ExactStep(model, config)
         self.step = 0
         self.base_lr = config.lr
         self.first_loss: float | None = None
@@ -139,7 +139,7 @@ class Trainer:
                     break
                 checked = len(losses)
                 self._recordings.append(self.stepper.record(step, lr))
-                if len(self._recordings) == MAX_RECORDINGS:
+                if len(self._recordings) == self.stepper.pending_limit:
                     self._summarize_recordings()
         if not self.diverged:
             self._cut_at_divergence(losses, checked)
@@ -243,6 +243,7 @@ class ExactStep:
 
     def __init__(self, model: LanguageModel, config: TrainConfig) -> None:
         self.model = model
+        self.pending_limit = MAX_RECORDINGS  # recordings `statistics` takes at once
         self.params = list(model.parameters())
         self.optimizer = _make_optimizer(model, config)
         self.grad_clip = config.grad_clip

@@ -103,6 +103,29 @@ def test_snapshots_are_the_lecture_paths(default_data, name):
     assert torch.allclose(exact.saturation_history.values, fast.saturation_history.values, atol=1e-3)
 
 
+def test_statistics_are_the_same_whatever_ring_the_recordings_wait_in(default_data, monkeypatch):
+    """Recorded steps wait for their statistics as copies in a ring of `pending_limit` slots; a ring of
+    3 (chunks of 7 recorded steps leave it part-way round, so later batches of slots wrap) gives the
+    histories and the picture a ring of 32 gives."""
+    preset = PRESETS["deep"]
+    config = replace(preset.train, stats_every=1)
+    wide = build_trainer(preset.model, config, default_data, preset.seed)
+    slot_bytes = wide.stepper.flat.buffer.numel() * wide.stepper.flat.buffer.element_size()
+    monkeypatch.setattr(engine, "RING_BYTES", 3 * slot_bytes)
+    narrow = build_trainer(preset.model, config, default_data, preset.seed)
+    assert narrow.stepper.pending_limit == 3 and wide.stepper.pending_limit > 7
+    for _ in range(6):
+        wide.advance(7)
+        narrow.advance(7)
+    assert torch.equal(wide.loss_history.values, narrow.loss_history.values)
+    assert torch.equal(wide.update_history.steps, narrow.update_history.steps)
+    assert torch.allclose(wide.update_history.values, narrow.update_history.values, atol=1e-6, rtol=0)
+    assert torch.equal(wide.saturation_history.values, narrow.saturation_history.values)
+    assert narrow.snapshot.step == wide.snapshot.step == 41
+    for a, b in zip(wide.snapshot.params, narrow.snapshot.params):
+        assert torch.equal(a.data, b.data) and torch.equal(a.grad, b.grad)
+
+
 def test_snapshot_keeps_its_tensors_while_training_goes_on(default_data):
     preset = PRESETS["deep"]
     trainer = build_trainer(preset.model, replace(preset.train, stats_every=0), default_data, preset.seed)
@@ -187,7 +210,7 @@ def test_flat_parameters_own_the_weights_and_update_like_the_lecture():
     flat.sgd(0.1)
     for p, o, grad in zip(params, originals, grads):
         assert torch.equal(p.detach(), o + (-0.1 * grad))  # bit for bit the lecture's update
-    data_std, grad_std = flat.stds(flat.chunk_moments()[None])[0]
+    data_std, grad_std = flat.stds(flat.chunk_moments(flat.buffer[None]))[0]
     expected_data = torch.stack([p.detach().std() for p in params[:3]])
     expected_grad = torch.stack([grad.std() for grad in grads[:3]])
     assert torch.allclose(data_std[:3], expected_data, rtol=1e-5)  # one is a gain near 1 with a 1% spread
