@@ -22,7 +22,7 @@ class _PlainValueFirst(type):
     Altair's to_dict asks it of every string and number of a spec, and SchemaLike is a runtime-checkable
     Protocol: 15 µs a question (inspect.getattr_static per member), a tenth of a live redraw.
     """
-    protocol = alt.utils.schemapi.SchemaLike
+    protocol = getattr(alt.utils.schemapi.SchemaLike, "protocol", alt.utils.schemapi.SchemaLike)  # on a reload too
 
     def __instancecheck__(cls, value) -> bool:
         return not isinstance(value, (str, int, float, bool, type(None))) and isinstance(value, cls.protocol)
