@@ -53,11 +53,9 @@ def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | list
     if len(frame) <= max_points:
         return frame
     if by is None:
-        group = np.zeros(len(frame), dtype=np.int64)
-    elif isinstance(by, str):
-        group = pd.factorize(frame[by])[0]
-    else:
-        group = frame.groupby(by, sort=False).ngroup().to_numpy()
+        keep = _evenly_spaced(np.arange(len(frame)), np.full(len(frame), len(frame)), max_points)
+        return frame[keep].reset_index(drop=True)
+    group = pd.factorize(frame[by])[0] if isinstance(by, str) else frame.groupby(by, sort=False).ngroup().to_numpy()
     counts = np.bincount(group)
     first_row = np.cumsum(counts) - counts  # of each group, in the group-sorted order
     position = np.empty(len(frame), dtype=np.int64)
@@ -79,9 +77,9 @@ def layered(*layers: alt.Chart, data=alt.Undefined, height: int = HEIGHT) -> alt
     charts have none. Layers without data of their own draw `data`; data that every layer shares moves
     up to the layered chart, as alt.layer does.
     """
-    if data is alt.Undefined and layers and len({id(layer.data) for layer in layers}) == 1:
-        data = layers[0].data
-        layers = tuple(_without_data(layer) for layer in layers)
+    shared = layers[0].data if layers and len({id(layer.data) for layer in layers}) == 1 else alt.Undefined
+    if data is alt.Undefined and shared is not alt.Undefined:
+        data, layers = shared, tuple(_without_data(layer) for layer in layers)
     chart = alt.LayerChart.__new__(alt.LayerChart)
     alt.TopLevelLayerSpec.__init__(chart, data=data, layer=list(layers), height=height)
     return chart
