@@ -218,7 +218,7 @@ class _BatchedDeepNet:
         self._small_end = self.flat.offset(len(names) - len(weights))  # the small parameters' prefix
         stack_of = {names[i]: stack for i, stack in zip(order, self.flat.params)}
         grad_of = {names[i]: grad for i, grad in zip(order, self.flat.grads)}
-        self.C, self.dC = stack_of["C"], grad_of["C"]
+        self.C, dC = stack_of["C"], grad_of["C"]
         self.blocks: list[_Block] = []
         for i, layer in enumerate(layers):
             name = f"layers.{i}"
@@ -232,7 +232,7 @@ class _BatchedDeepNet:
             else:
                 self.blocks[-1].nonlinearity = layer
         V, E = self.C.shape[1:]
-        self._table, self._dtable = self.C.view(K * V, E), self.dC.view(K * V, E)  # all copies' rows
+        self._table, self._dtable = self.C.view(K * V, E), dC.view(K * V, E)  # all copies' rows
         self._row_offsets = (torch.arange(K, device=self.C.device) * V).view(1, K, 1, 1)
         self._lrs: list[float] = []
         self._lr_layout = torch.empty(0)  # per-copy learning rates laid out like the flat parameters
@@ -292,8 +292,7 @@ class _BatchedDeepNet:
             self._update_weight(block.weight, x_in, dh)
             if block is not self.blocks[0]:
                 d = d.transpose(0, 1).reshape(B, -1)  # (B, K*fan_in), like the previous block's output
-        self.dC.zero_()
-        self._dtable.index_add_(0, rows, d.view(-1, self._table.shape[1]))
+        self._dtable.zero_().index_put_((rows,), d.view(-1, self._table.shape[1]), accumulate=True)  # as autograd
         self.flat.sgd(self._lr_layout if self._lr_layout.numel() else self._lrs[0], stop=self._small_end)
         return target_logprobs.view(B, K)
 

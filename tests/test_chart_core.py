@@ -44,14 +44,17 @@ def test_layered_makes_the_spec_alt_layer_makes():
     assert "data" in ours and all("data" not in layer for layer in ours["layer"])  # shared data moved up
 
 
-def test_a_horizontal_guide_draws_one_rule_and_label_in_a_chart_with_data():
+def test_a_horizontal_guide_draws_one_rule_and_a_haloed_label_in_a_chart_with_data():
     frame = pd.DataFrame({"x": np.arange(50), "y": np.arange(50.0)})
     line = alt.Chart().mark_line().encode(x="x:Q", y="y:Q")
     spec = layered(line, *horizontal_guide(10.0, "ten", "black"), data=frame).to_dict(validate=True)
-    rule, label = spec["layer"][1:]
-    assert rule["data"] == label["data"] == {"sequence": {"start": 0, "stop": 1}}  # one row, not the line's 50
-    assert rule["encoding"]["y"] == label["encoding"]["y"] == {"datum": 10.0}
-    assert label["mark"]["text"] == "ten"
+    rule, halo, label = spec["layer"][1:]
+    for layer in (rule, halo, label):
+        assert layer["data"] == {"sequence": {"start": 0, "stop": 1}}  # one row, not the line's 50
+        assert layer["encoding"]["y"] == {"datum": 10.0}
+    assert halo["mark"]["text"] == label["mark"]["text"] == "ten"
+    assert halo["encoding"] == label["encoding"] and halo["mark"]["stroke"] == "white"  # under the label
+    assert label["mark"]["color"] == "black" and "stroke" not in label["mark"]
     assert len(spec["datasets"]) == 1  # the line's data only
 
 

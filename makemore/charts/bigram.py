@@ -1,9 +1,8 @@
 """Charts of part 1: the bigram matrix (the lecture's labelled heatmap) and NLL against smoothing."""
 from __future__ import annotations
 
-import math
-
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from .core import HEIGHT, empty_chart, layered
@@ -49,7 +48,7 @@ def smoothing_chart(sweep: pd.DataFrame, current: float, height: int = HEIGHT) -
     sweep: model, smoothing, split, nll. A vertical rule marks the slider's value; dots mark
     each model's best dev smoothing.
     """
-    sweep = sweep[sweep["nll"].map(math.isfinite) & (sweep["smoothing"] > 0)]
+    sweep = sweep[np.isfinite(sweep["nll"]) & (sweep["smoothing"] > 0)]
     if sweep.empty:
         return empty_chart("No finite NLL to show", height)
     x = alt.X("smoothing:Q", scale=alt.Scale(type="log"), title="smoothing: fake counts per cell (log scale)")

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 
 from .core import HEIGHT, downsample, empty_chart, layered
-from .training import smoothed
+from .training import healthy_pace_guide, smoothed
 
 RUN_COLOR = dict(scale=alt.Scale(scheme="category10"), title="run",
                  legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=600))
@@ -40,5 +40,4 @@ def runs_update_chart(frame: pd.DataFrame, guide: float = -3.0, height: int = HE
         x=alt.X("step:Q", title="training step"), y=alt.Y("log10_ratio:Q", title="log10(update std / data std)"),
         color=alt.Color("run:N", **RUN_COLOR),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")])
-    rule = alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(color="black", strokeDash=[6, 4]).encode(y=alt.Y("y:Q"))
-    return layered(lines, rule, height=height)
+    return layered(lines, *healthy_pace_guide(guide), height=height)

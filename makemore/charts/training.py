@@ -121,8 +121,13 @@ def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, 
     layers.append(alt.Chart(frame).mark_line(strokeWidth=1.8).encode(
         x=x, y=y, color=block_color_encoding(frame["block"]), detail=alt.Detail("name:N"),
         tooltip=[alt.Tooltip("name:N"), alt.Tooltip("step:Q"), alt.Tooltip("log10_ratio:Q", format=".2f")]))
-    layers += horizontal_guide(guide, "1e-3: a healthy pace", "black")
+    layers += healthy_pace_guide(guide)
     return layered(*layers, height=height)
+
+
+def healthy_pace_guide(guide: float = -3.0) -> list[alt.Chart]:
+    """The update:data charts' dashed line at log10 ratio `guide`, labelled as the lecture's rule of thumb."""
+    return horizontal_guide(guide, f"1e{guide:g}: a healthy pace", "black")
 
 
 def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt.Chart:
