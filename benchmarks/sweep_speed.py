@@ -4,7 +4,8 @@
 
 One run is the project's trainer on the part-3 deep net (statistics every 10 steps, as the page),
 on one thread, where it is fastest; the sweep trains K copies that differ in gain (same statistics
-cadence) on 1 thread and on 2 (`Sweep(threads=2)`, as the app trains one in its server turn).
+cadence) on 1 thread, as the app trains one, and on 2 (`Sweep(threads=2)`: faster in an idle process,
+slower where a browser shares the cores, see sweep_page_speed.py).
 They alternate, round by round; the table gives the median time per step of each and the median
 ratio.
 """

@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle, widget
 from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-VIEWPORT = {"width": 1500, "height": 4200}  # Streamlit's main area scrolls inside itself: a tall window shows it all
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 STEP_COUNTER = r"Step ([\d,]+)"  # the status line's "**Step 1,234**"
 TARGET_STEP = 200
-TIMEOUT_MS = 60_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
 
@@ -35,11 +31,8 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -57,26 +50,6 @@ def screenshots(tmp_path):
         return path
 
     return save
-
-
-def wait_until_idle(page) -> None:
-    """The script has run and every element is drawn (no placeholder skeletons left)."""
-    page.wait_for_function("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        return app && app.dataset.testScriptState === 'notRunning' && document.querySelector('h1')
-            && !document.querySelector('[data-testid="stSkeleton"]');
-    }""", timeout=TIMEOUT_MS)
-
-
-def widget(page, key: str):
-    """The shown element with this widget key (Streamlit keeps a stale, hidden copy for a while after a rerun)."""
-    return page.locator(f".st-key-{key}:visible").first
-
-
-def press(page, key: str) -> None:
-    """Click the button with this widget key, then move the mouse away (its tooltips would cover others)."""
-    widget(page, key).locator("button").first.click()
-    page.mouse.move(0, 0)
 
 
 def pause(page) -> None:

@@ -3,6 +3,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_helpers import chart_with_columns
+from ui.settings import TORCH_THREADS, sweep_threads
 from ui.sweep_panel import parse_values
 
 
@@ -27,6 +28,14 @@ def test_parse_values_reads_fractions_and_says_what_is_wrong():
         parse_values("1")
 
 
+def test_sweeps_train_on_the_sessions_one_thread_unless_the_server_says_otherwise():
+    assert sweep_threads({}) == TORCH_THREADS == 1
+    assert sweep_threads({"MAKEMORE_SWEEP_THREADS": " 4 "}) == 4
+    for bad in ("0", "two", "-1", "1.5"):
+        with pytest.raises(ValueError, match="MAKEMORE_SWEEP_THREADS must be a whole number"):
+            sweep_threads({"MAKEMORE_SWEEP_THREADS": bad})
+
+
 def test_train_draws_every_copy_in_one_chart_each():
     at = open_panel()
     assert not at.exception and any("Train sweep" in i.value for i in at.info)
@@ -35,6 +44,7 @@ def test_train_draws_every_copy_in_one_chart_each():
     assert not at.exception
     sweep = at.session_state["sweep_run"].sweep
     assert sweep.step > 0 and sweep.labels == ["gain 0.5", "gain 1.667", "gain 3"]
+    assert sweep.threads == TORCH_THREADS  # not two: see ui/settings.py
     losses = chart_with_columns(at, "step", "copy", "loss")
     saturation = chart_with_columns(at, "step", "copy", "saturated_pct")
     assert len(losses) == 1 and len(saturation) == 1

@@ -20,14 +20,29 @@ from ui.state import persistent_widget, remembered
 # turns (ui/pacing.py); the rest still overlaps, and a training thread, which drops the GIL at every torch
 # operation, waits up to the switch interval (Python's default: 0.005 s) for a thread running Python.
 TORCH_THREADS = 1  # each session trains on one core, so students share the cores instead of fighting over them
-# ... except a sweep: it trains in its server turn, while no other live area computes, and 8 copies of the deep
-# net cost about 3 single runs on two threads against 3.3-4 on one (benchmarks/sweep_speed.py)
-SWEEP_THREADS = min(2, os.cpu_count() or 1)
+# Sweeps too, unless the machine has cores to spare: two threads make a sweep faster in an idle process
+# (benchmarks/sweep_speed.py), but where a browser or other sessions share the cores every parallel region
+# waits at an OpenMP barrier for a helper thread kept off the CPU: with Chromium on the same 2 cores a 5-copy
+# sweep trained 7 times slower on two threads (benchmarks/sweep_page_speed.py --threads 2).
+SWEEP_THREADS_VARIABLE = "MAKEMORE_SWEEP_THREADS"
 GIL_SWITCH_SECONDS = 0.0005
 # Streamlit sends every chart's data as Arrow; pyarrow converts a long frame on a pool of threads, started
 # anew for each conversion: for the live pages' small frames that costs more than it saves (a tenth of a
 # redraw), so conversions run on the calling thread.
 ARROW_THREADS = 1
+
+
+def sweep_threads(environ=os.environ) -> int:
+    """The torch threads a sweep trains on: $MAKEMORE_SWEEP_THREADS, else TORCH_THREADS."""
+    text = environ.get(SWEEP_THREADS_VARIABLE, "").strip()
+    if not text:
+        return TORCH_THREADS
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{SWEEP_THREADS_VARIABLE} must be a whole number of threads (1 or more), not {text!r}")
+    return int(text)
+
+
+SWEEP_THREADS = sweep_threads()
 torch.set_num_threads(TORCH_THREADS)
 sys.setswitchinterval(GIL_SWITCH_SECONDS)
 pyarrow.set_cpu_count(ARROW_THREADS)

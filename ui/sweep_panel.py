@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from makemore.charts.sweep import sweep_loss_chart, sweep_saturation_chart
+from makemore.data import WordData
 from makemore.models import ConfigError, DeepMLPConfig
 from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from makemore.train import TrainConfig
@@ -113,7 +114,8 @@ def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: 
                         width="stretch", help="Train all copies; the charts update as they learn."):
         if run is None or run.identity != identity or run.sweep.done:
             try:
-                run = SweepRun(_new_sweep(settings, setting, values, batchnorm, steps), identity)
+                sweep = build_sweep(settings.data, settings.seed, settings.device, setting, values, batchnorm, steps)
+                run = SweepRun(sweep, identity)
             except ConfigError as err:
                 st.error(str(err))
                 return
@@ -126,11 +128,13 @@ def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: 
         st.rerun()
 
 
-def _new_sweep(settings: Settings, setting: str, values: list[float], batchnorm: bool, steps: int) -> Sweep:
+def build_sweep(data: WordData, seed: int, device: str, setting: str, values: list[float], batchnorm: bool,
+                steps: int, threads: int = SWEEP_THREADS) -> Sweep:
+    """The sweep the panel trains: part 3's deep net, with or without BatchNorm, at the lecture's lr 0.1."""
     base = DeepMLPConfig(batchnorm=batchnorm, gain=5 / 3 if not batchnorm else 1.0,
                          output_scale=0.1 if batchnorm else 0.01)
     train = TrainConfig(steps=steps, lr_decay_at=None, stats_every=10)
-    return Sweep(base, train, settings.data, settings.seed, setting, values, settings.device, threads=SWEEP_THREADS)
+    return Sweep(base, train, data, seed, setting, values, device, threads=threads)
 
 
 def _train(current: SweepRun, budget: float) -> None:

@@ -1,0 +1,112 @@
+"""The diagnostics page's Sweep in a real server and browser against the same sweep trained headless.
+
+    python benchmarks/sweep_page_speed.py [--rounds 3] [--threads 1]
+
+As a teacher runs the app on a laptop: `streamlit run` and headless Chromium on this machine. The
+browser opens the page, opens the Sweep panel, presses "Train sweep" with its defaults (five gains,
+2,000 steps) and reads the progress line twice a second until the sweep is done. The line reports
+the sweep's own speed (steps over the seconds spent training, drawing excluded); wall-clock speed is
+the steps over the time from the first line that moved to the last. Headless, the same sweep (the
+panel's own `build_sweep`) trains in chunks of the page's budget in this process. Rounds alternate
+the two. `--threads 2` trains the page's sweeps (the server's MAKEMORE_SWEEP_THREADS) and the headless
+ones on two torch threads instead of the app's one, to see what that costs.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)  # no runtime here: fine
+
+import torch  # noqa: E402
+
+from makemore.data import load_data  # noqa: E402
+from makemore.presets import LECTURE_SEED  # noqa: E402
+from tests.browser import TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle  # noqa: E402
+from tests.streamlit_server import running_app, url_path  # noqa: E402
+from ui.pacing import TICK_SECONDS  # noqa: E402
+from ui.settings import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
+from ui.sweep_panel import SETTINGS, build_sweep, parse_values  # noqa: E402
+
+PAGE = url_path("pages/3_Activations_and_BatchNorm.py")
+EXPANDER = "Sweep: several copies at once"
+PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)(?: · ([\d,]+) steps/s)?")
+DEFAULT_STEPS = 2000  # the panel's Steps default
+POLL_SECONDS = 0.5
+TIMEOUT_SECONDS = 300.0
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def train_in_browser(browser, url: str) -> tuple[float, float]:
+    """(the sweep's reported steps/s, wall-clock steps/s) of one sweep trained on the page."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(url + PAGE, timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        page.get_by_text(EXPANDER).first.click()
+        press(page, "sweep_train")
+        progress = page.get_by_text(PROGRESS).first
+        seen: list[tuple[float, int, float]] = []  # (time, step, reported steps/s) of lines that moved
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if progress.count() and (match := PROGRESS.search(progress.inner_text())):
+                step, of = number(match.group(1)), number(match.group(2))
+                if step and (not seen or step > seen[-1][1]):
+                    seen.append((time.monotonic(), step, float(number(match.group(3) or "0"))))
+                if step >= of:
+                    break
+            time.sleep(POLL_SECONDS)
+        else:
+            raise TimeoutError(f"the sweep did not finish within {TIMEOUT_SECONDS:.0f} s")
+    finally:
+        page.close()
+    (t0, s0, _), (t1, s1, reported) = seen[0], seen[-1]
+    return reported, (s1 - s0) / (t1 - t0) if t1 > t0 else float("nan")
+
+
+def train_headless(data, threads: int) -> float:
+    """Steps/s of the panel's default sweep trained as the page trains it, in chunks of its budget."""
+    sweep = build_sweep(data, LECTURE_SEED, "cpu", "gain", parse_values(SETTINGS["gain"][1]), batchnorm=False,
+                        steps=DEFAULT_STEPS, threads=threads)
+    while not sweep.done:
+        sweep.advance_for(TICK_SECONDS)
+    return sweep.steps_per_s
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=TORCH_THREADS, help="torch threads of the sweeps")
+    args = parser.parse_args()
+    torch.set_num_threads(TORCH_THREADS)
+    os.environ[SWEEP_THREADS_VARIABLE] = str(args.threads)  # the server below inherits it
+    data = load_data()  # the shipped list: the page's default
+    print(f"torch {torch.__version__}, {os.cpu_count()} cores, sweeps on {args.threads} torch thread(s); the panel's "
+          f"default sweep (gains {SETTINGS['gain'][1]}, {DEFAULT_STEPS:,} steps)\n")
+    print("| round | headless steps/s | page: training steps/s | page: wall-clock steps/s | training / headless |\n"
+          "| ---: | ---: | ---: | ---: | ---: |")
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp) / "server.log") as (url, _), \
+            headless_chromium() as browser:
+        for round_ in range(1, args.rounds + 1):
+            headless = train_headless(data, args.threads)
+            reported, wall = train_in_browser(browser, url)
+            ratios.append(reported / headless)
+            print(f"| {round_} | {headless:,.0f} | {reported:,.0f} | {wall:,.0f} | {ratios[-1]:.2f} |", flush=True)
+    print(f"\nmedian training / headless: {statistics.median(ratios):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
