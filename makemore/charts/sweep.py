@@ -8,6 +8,7 @@ import pandas as pd
 from .core import HEIGHT, REFERENCE_COLOR, downsample, empty_chart, horizontal_guide, layered
 
 COPY_SCHEME = "viridis"  # low values dark, high values light: the order of the swept setting reads at a glance
+COPY_POINTS = 400  # points per copy on each chart: a half-width chart shows no more, and 16 copies redraw quickly
 
 
 def copy_color(frame: pd.DataFrame) -> alt.Color:
@@ -31,7 +32,7 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
     top = max(frame["smoothed"].max(), reference or 0.0)
     scale = alt.Scale(type="log", domain=[frame["smoothed"].min() * 0.97, top * 1.05], nice=False)  # the copies'
     #                 range, not Vega's 1-10 decade (their differences are a few hundredths of a unit)
-    layers = [alt.Chart(downsample(frame, by="copy")).mark_line(strokeWidth=2).encode(
+    layers = [alt.Chart(downsample(frame, COPY_POINTS, by="copy")).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("smoothed:Q", title="loss (smoothed, log scale)", scale=scale),
         color=copy_color(frame),
@@ -48,7 +49,7 @@ def sweep_saturation_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Cha
     """
     if frame.empty:
         return empty_chart("No saturation yet: train the sweep a few steps", height)
-    return alt.Chart(downsample(frame, by="copy"), height=height).mark_line(strokeWidth=2).encode(
+    return alt.Chart(downsample(frame, COPY_POINTS, by="copy"), height=height).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("saturated_pct:Q", title="saturated hidden units (%)", scale=alt.Scale(domain=[0, 100])),
         color=copy_color(frame),
