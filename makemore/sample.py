@@ -56,12 +56,3 @@ def sample_names(model, vocab: Vocabulary, n: int = 20, seed: int = 2147483647 +
             name, truncated, _ = sample_one(model, vocab, generator, temperature, max_length)
             samples.append(Sample(name, (name in known) if known is not None else None, truncated))
     return samples
-
-
-def sample_trace(model, vocab: Vocabulary, seed: int, temperature: float = 1.0,
-                 max_length: int = DEFAULT_MAX_LENGTH) -> tuple[str, list[SampleStep]]:
-    """One name with every step's probabilities: what the model saw, weighed and drew."""
-    generator = torch.Generator().manual_seed(seed)
-    with evaluating(model):
-        name, _, steps = sample_one(model, vocab, generator, temperature, max_length, trace=True)
-    return name, steps

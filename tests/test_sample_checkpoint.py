@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from makemore import checkpoint
+from makemore.generation import trace_nth
 from makemore.presets import PRESETS
-from makemore.sample import sample_names, sample_trace
+from makemore.sample import sample_names
 from makemore.train import build_trainer
 
 
@@ -55,7 +56,7 @@ def test_low_temperature_is_more_conservative(trained):
 
 
 def test_trace_shows_each_step(trained):
-    name, steps = sample_trace(trained.model, trained.data.vocab, seed=1)
+    name, steps = trace_nth(trained.model, trained.data.vocab, seed=1, index=0)
     assert len(steps) == len(name) + 1 and steps[-1].chosen == 0
     assert all(abs(s.probs.sum().item() - 1) < 1e-5 for s in steps)
 

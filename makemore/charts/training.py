@@ -128,14 +128,3 @@ def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, 
 def healthy_pace_guide(guide: float = -3.0) -> list[alt.Chart]:
     """The update:data charts' dashed line at log10 ratio `guide`, labelled as the lecture's rule of thumb."""
     return horizontal_guide(guide, f"1e{guide:g}: a healthy pace", "black")
-
-
-def series_chart(frame: pd.DataFrame, y_title: str, height: int = HEIGHT) -> alt.Chart:
-    """A per-layer statistic over steps (e.g. saturation %): step, label, block, value."""
-    if frame.empty:
-        return empty_chart("Nothing recorded yet", height)
-    return alt.Chart(downsample(frame, by="label"), height=height).mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title=y_title),
-        color=block_color_encoding(frame["block"]), detail=alt.Detail("label:N"),
-        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3g")],
-    )
