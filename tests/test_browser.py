@@ -1,7 +1,8 @@
 """The whole app in a real browser: `streamlit run` on a free port, every page in headless Chromium.
 
 On the diagnostics page it moves a slider with the keyboard, presses Train, waits for step 200 and
-checks that the charts are drawn and no exception box appears. Screenshots go to a temporary folder
+checks that the charts are drawn and no exception box appears; then it trains the Sweep panel's
+default sweep to its end and checks its two charts and table. Screenshots go to a temporary folder
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
 import os
@@ -128,6 +129,25 @@ def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, browser, scr
         total, drawn = drawn_charts(page)
         assert total >= 7 and drawn == total, (total, drawn)
         screenshots(page, "diagnostics-trained")
+        assert not exceptions(page), exceptions(page)
+    finally:
+        page.close()
+
+
+def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, browser, screenshots):
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app_url + url_path(DIAGNOSTICS), timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        page.get_by_text("Sweep: several copies at once").first.click()
+        panel = page.locator('[data-testid="stExpander"]', has_text="Sweep: copies side by side").first
+        press(page, "sweep_train")  # the panel's defaults: five gains, 2,000 steps
+        panel.get_by_text(re.compile(r"Step 2,000 of 2,000")).wait_for(timeout=4 * TIMEOUT_MS)
+        wait_until_idle(page)
+        charts = panel.locator('[data-testid="stVegaLiteChart"]')
+        assert charts.count() == 2 and all(chart.locator("canvas, svg.marks").count() for chart in charts.all())
+        assert panel.locator('[data-testid="stDataFrame"]').count() == 1
+        screenshots(page, "sweep-trained")
         assert not exceptions(page), exceptions(page)
     finally:
         page.close()
