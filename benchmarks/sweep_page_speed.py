@@ -24,13 +24,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)  # no runtime here: fine
+logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(  # the panel's module, imported outside
+    lambda record: "No runtime found" not in record.getMessage())  # a server: its caches work in memory, as wanted
 
 import torch  # noqa: E402
 
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
-from tests.browser import TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle  # noqa: E402
+from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle  # noqa: E402
 from tests.streamlit_server import running_app, url_path  # noqa: E402
 from ui.pacing import TICK_SECONDS  # noqa: E402
 from ui.settings import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
@@ -89,6 +90,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=TORCH_THREADS, help="torch threads of the sweeps")
     args = parser.parse_args()
+    if not CHROMIUM.is_file():
+        parser.exit(2, f"this benchmark drives Chromium at {CHROMIUM} (apt-get install chromium)\n")
     torch.set_num_threads(TORCH_THREADS)
     os.environ[SWEEP_THREADS_VARIABLE] = str(args.threads)  # the server below inherits it
     data = load_data()  # the shipped list: the page's default
