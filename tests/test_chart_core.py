@@ -1,11 +1,18 @@
-"""The shared chart helpers: downsampling per group, cheap layering, the one-row data for guides."""
+"""The shared chart helpers: downsampling per group, cheap layering, the one-row data for guides; live
+charts whose spec stays the same while they train."""
+import json
+import re
+
 import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+import vl_convert
 from altair.utils import schemapi
 
 from makemore.charts.core import downsample, horizontal_guide, layered
+from makemore.charts.sweep import sweep_loss_chart
+from makemore.charts.training import loss_chart
 from ui import export
 
 
@@ -65,3 +72,35 @@ def test_the_leaf_check_answers_as_altairs_protocol_does():
     for value in ["x", 3, 2.5, True, None, [1], {"a": 1}, condition, alt.X("a:Q"), alt.value(1)]:
         assert isinstance(value, schemapi.SchemaLike) == isinstance(value, protocol), value
     assert isinstance(condition, schemapi.SchemaLike)
+
+
+def without_data(spec: dict) -> dict:
+    """A spec with its datasets left out and their (content-hashed) names made equal."""
+    text = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+    return json.loads(re.sub(r'"data-[0-9a-f]+"', '"data"', text))
+
+
+def y_domain_fields(spec: dict) -> list:
+    """What Vega unions into the y scale's domain, from the compiled spec."""
+    vega = vl_convert.vegalite_to_vega(spec)
+    vega = json.loads(vega) if isinstance(vega, str) else vega
+    return next(scale["domain"] for scale in vega["scales"] if scale["name"] == "y")["fields"]
+
+
+def test_the_live_loss_charts_keep_one_spec_while_they_train():
+    """Only their data changes from tick to tick, so the browser updates the data in place instead
+    of rebuilding the chart; the y range is the data's and the uniform guess's, found by Vega."""
+    def losses(steps, start):
+        return pd.DataFrame({"step": np.arange(steps), "loss": start * np.exp(-np.arange(steps) / 300) + 2.0})
+
+    early, late = loss_chart(losses(50, 25.0), None, 3.3), loss_chart(losses(900, 1.0), None, 3.3)
+    assert without_data(early.to_dict()) == without_data(late.to_dict())
+    assert [3.3] in y_domain_fields(late.to_dict())
+
+    def copies(steps, start):
+        frame = losses(steps, start)
+        return pd.concat([frame.assign(copy=f"gain {g}", value=g, loss=frame["loss"] * g) for g in (1, 2)])
+
+    early, late = sweep_loss_chart(copies(50, 1.0), 3.3), sweep_loss_chart(copies(900, 0.5), 3.3)
+    assert without_data(early.to_dict()) == without_data(late.to_dict())
+    assert [3.3] in y_domain_fields(late.to_dict())

@@ -50,11 +50,10 @@ def test_train_draws_every_copy_in_one_chart_each():
     assert len(losses) == 1 and len(saturation) == 1
     frame = next(f for f in saturation[0]["data"] if "saturated_pct" in f.columns)
     assert set(frame["copy"]) == set(sweep.labels)
-    curves = next(f for f in losses[0]["data"] if "smoothed" in f.columns)
-    low, high = next(layer["encoding"]["y"]["scale"]["domain"] for layer in losses[0]["spec"]["layer"]
-                     if "scale" in layer["encoding"]["y"])
-    assert low <= curves["smoothed"].min() and high >= curves["smoothed"].max()
-    assert high / low < 2  # the copies' range (and the uniform guess), not a whole decade
+    scale = next(layer["encoding"]["y"]["scale"] for layer in losses[0]["spec"]["layer"]
+                 if "scale" in layer["encoding"]["y"])
+    assert scale["type"] == "log" and scale["nice"] is False and "domain" not in scale  # the copies' range
+    #      (and the uniform guess), found by Vega, not a whole decade (tests/test_chart_core.py compiles it)
     assert at.button(key="sweep_pause")  # it keeps training until paused
 
 

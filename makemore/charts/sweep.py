@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .core import HEIGHT, REFERENCE_COLOR, downsample, empty_chart, horizontal_guide, layered
+from .training import LOSS_PADDING
 
 COPY_SCHEME = "viridis"  # low values dark, high values light: the order of the swept setting reads at a glance
 COPY_POINTS = 400  # points per copy on each chart: a half-width chart shows no more, and 16 copies redraw quickly
@@ -29,9 +30,9 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
     window = max(1, frame["step"].nunique() // 40)
     frame = frame.assign(smoothed=frame.groupby("copy")["loss"].transform(
         lambda s: s.rolling(window, min_periods=1).mean()))
-    top = max(frame["smoothed"].max(), reference or 0.0)
-    scale = alt.Scale(type="log", domain=[frame["smoothed"].min() * 0.97, top * 1.05], nice=False)  # the copies'
-    #                 range, not Vega's 1-10 decade (their differences are a few hundredths of a unit)
+    # the copies' range (and the guide's), not Vega's 1-10 decade: their differences are a few hundredths of a
+    # unit; found by Vega, so the spec stays the same from tick to tick and the browser only updates the data
+    scale = alt.Scale(type="log", nice=False, padding=LOSS_PADDING)
     layers = [alt.Chart(downsample(frame, COPY_POINTS, by="copy")).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("smoothed:Q", title="loss (smoothed, log scale)", scale=scale),

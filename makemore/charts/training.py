@@ -10,6 +10,7 @@ from .core import (HEIGHT, REFERENCE_COLOR, block_color_encoding, downsample, em
 
 PINNED_COLOR = "#9e9e9e"
 UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
+LOSS_PADDING = 12  # pixels between the loss chart's lowest / highest value and its edges
 
 
 def smoothed(frame: pd.DataFrame, column: str, points: int = 40) -> pd.Series:
@@ -30,12 +31,10 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
     if losses.empty:
         return empty_chart("Press Train or Step to see the loss", height)
     losses = downsample(losses.assign(smoothed=smoothed(losses, "loss")))
-    shown = [losses["loss"], evals["loss"] if evals is not None and not evals.empty else losses["loss"],
-             pd.Series([reference] if reference is not None else [], dtype=float)]
-    low = min(float(v.min()) for v in shown if len(v))
-    high = max(float(v.max()) for v in shown if len(v))
-    domain = [low * 0.9, high * 1.1] if log_scale else [low - 0.05 * (high - low), high + 0.05 * (high - low)]
-    y_scale = alt.Scale(type="log", domain=domain, nice=False) if log_scale else alt.Scale(domain=domain)
+    # the domain is the data's (every layer's, the guide's included), padded in pixels by Vega: a spec that
+    # stays the same from tick to tick, so the browser updates the chart's data instead of rebuilding it
+    y_scale = (alt.Scale(type="log", nice=False, padding=LOSS_PADDING) if log_scale else
+               alt.Scale(zero=False, nice=False, padding=LOSS_PADDING))
     y_title = "loss (log scale)" if log_scale else "loss"
     y = alt.Y("loss:Q", title=y_title, scale=y_scale)
     x = alt.X("step:Q", title="training step")
@@ -60,7 +59,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
     if reference is not None:
         layers += horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR,
-                                   alt.XDatum(int(losses["step"].max())), align="right")
+                                   alt.XValue("width"), align="right")
     if lr_changes is not None and not lr_changes.empty:
         marks = lr_changes.assign(label=lr_changes["lr"].map(lambda lr: f"lr → {lr:.3g}"))
         layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x=alt.X("step:Q")))
