@@ -83,7 +83,6 @@ def without_data(spec: dict) -> dict:
 def y_domain_fields(spec: dict) -> list:
     """What Vega unions into the y scale's domain, from the compiled spec."""
     vega = vl_convert.vegalite_to_vega(spec)
-    vega = json.loads(vega) if isinstance(vega, str) else vega
     return next(scale["domain"] for scale in vega["scales"] if scale["name"] == "y")["fields"]
 
 
