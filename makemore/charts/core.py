@@ -14,6 +14,7 @@ HIDDEN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 EMBEDDING_COLOR = "#7f7f7f"
 OUTPUT_COLOR = "#222222"
 REFERENCE_COLOR = "#d62728"  # the uniform guess, -ln(1/vocab)
+LOSS_PADDING = 12  # pixels between a loss chart's lowest / highest value and its edges
 
 
 def block_order(blocks) -> list[str]:
@@ -105,6 +106,12 @@ def horizontal_guide(value: float, label: str, color: str, label_x: alt.XDatum |
     return [guide.mark_rule(strokeDash=[6, 4], color=color).encode(y=alt.YDatum(value)),
             guide.mark_text(**text, stroke="white", strokeWidth=4, strokeJoin="round").encode(**position),
             guide.mark_text(**text, color=color).encode(**position)]
+
+
+def uniform_guess_guide(reference: float, label_x: alt.XDatum | alt.XValue = alt.XValue(0),
+                        align: str = "left") -> list[alt.Chart]:
+    """The loss charts' red dashed line at the loss of a uniform guess, -ln(1/vocab), labelled with it."""
+    return horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR, label_x, align)
 
 
 def empty_chart(message: str, height: int = HEIGHT) -> alt.Chart:

@@ -5,8 +5,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .core import HEIGHT, REFERENCE_COLOR, downsample, empty_chart, horizontal_guide, layered
-from .training import LOSS_PADDING
+from .core import HEIGHT, LOSS_PADDING, downsample, empty_chart, layered, uniform_guess_guide
 
 COPY_SCHEME = "viridis"  # low values dark, high values light: the order of the swept setting reads at a glance
 COPY_POINTS = 400  # points per copy on each chart: a half-width chart shows no more, and 16 copies redraw quickly
@@ -39,7 +38,7 @@ def sweep_loss_chart(frame: pd.DataFrame, reference: float | None = None, height
         color=copy_color(frame),
         tooltip=[alt.Tooltip("copy:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="loss", format=".4f")])]
     if reference is not None:
-        layers += horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR)
+        layers += uniform_guess_guide(reference)
     return layered(*layers, height=height)
 
 

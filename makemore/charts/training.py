@@ -5,12 +5,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .core import (HEIGHT, REFERENCE_COLOR, block_color_encoding, downsample, empty_chart, horizontal_guide,
-                   layered)
+from .core import (HEIGHT, LOSS_PADDING, block_color_encoding, downsample, empty_chart, horizontal_guide,
+                   layered, uniform_guess_guide)
 
 PINNED_COLOR = "#9e9e9e"
 UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
-LOSS_PADDING = 12  # pixels between the loss chart's lowest / highest value and its edges
 
 
 def smoothed(frame: pd.DataFrame, column: str, points: int = 40) -> pd.Series:
@@ -58,8 +57,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
             x=x, y=alt.Y("loss:Q", scale=y_scale),
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", title="dev loss", format=".4f")]))
     if reference is not None:
-        layers += horizontal_guide(reference, f"uniform guess {reference:.2f}", REFERENCE_COLOR,
-                                   alt.XValue("width"), align="right")
+        layers += uniform_guess_guide(reference, alt.XValue("width"), align="right")
     if lr_changes is not None and not lr_changes.empty:
         marks = lr_changes.assign(label=lr_changes["lr"].map(lambda lr: f"lr → {lr:.3g}"))
         layers.append(alt.Chart(marks).mark_rule(color="#9467bd", strokeDash=[2, 2]).encode(x=alt.X("step:Q")))
