@@ -4,7 +4,7 @@
 
 The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the chunk
 function `ui.live.tick` for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
-charts are drawn) and then redraws with `ui.diagnostics_panel.draw`. This script does the same
+charts are drawn, and at least a third of the wall clock) and then redraws with `ui.diagnostics_panel.draw`. This script does the same
 without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
 rest of each tick interval as the browser's timer would, and alternates it with the headless
 `Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
@@ -37,8 +37,10 @@ def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float |
     start = time.perf_counter()
     for _ in range(ticks):
         tick_start = time.perf_counter()
+        pace.note_tick_start(tick_start)
         steps += live.tick(run, budget or pace.budget(interval))
         drawn = time.perf_counter()
+        pace.note_training_end(drawn)
         diagnostics_panel.draw(run, "bench")
         done = time.perf_counter()
         pace.note_draw(done - drawn)

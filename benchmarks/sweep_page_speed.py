@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,22 +29,15 @@ import torch  # noqa: E402
 
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
-from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle  # noqa: E402
+from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, start_sweep,  # noqa: E402
+                           wait_until_idle)
 from tests.streamlit_server import running_app, url_path  # noqa: E402
 from ui.pacing import TICK_SECONDS  # noqa: E402
 from ui.settings import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
 from ui.sweep_panel import SETTINGS, build_sweep, parse_values  # noqa: E402
 
 PAGE = url_path("pages/3_Activations_and_BatchNorm.py")
-EXPANDER = "Sweep: several copies at once"
-PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)(?: · ([\d,]+) steps/s)?")
 DEFAULT_STEPS = 2000  # the panel's Steps default
-POLL_SECONDS = 0.5
-TIMEOUT_SECONDS = 300.0
-
-
-def number(text: str) -> int:
-    return int(text.replace(",", ""))
 
 
 def train_in_browser(browser, url: str) -> tuple[float, float]:
@@ -55,25 +46,12 @@ def train_in_browser(browser, url: str) -> tuple[float, float]:
     try:
         page.goto(url + PAGE, timeout=TIMEOUT_MS)
         wait_until_idle(page)
-        page.get_by_text(EXPANDER).first.click()
-        press(page, "sweep_train")
-        progress = page.get_by_text(PROGRESS).first
-        seen: list[tuple[float, int, float]] = []  # (time, step, reported steps/s) of lines that moved
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if progress.count() and (match := PROGRESS.search(progress.inner_text())):
-                step, of = number(match.group(1)), number(match.group(2))
-                if step and (not seen or step > seen[-1][1]):
-                    seen.append((time.monotonic(), step, float(number(match.group(3) or "0"))))
-                if step >= of:
-                    break
-            time.sleep(POLL_SECONDS)
-        else:
-            raise TimeoutError(f"the sweep did not finish within {TIMEOUT_SECONDS:.0f} s")
+        start_sweep(page)
+        seen = follow_sweep(page)
     finally:
         page.close()
     (t0, s0, _), (t1, s1, reported) = seen[0], seen[-1]
-    return reported, (s1 - s0) / (t1 - t0) if t1 > t0 else float("nan")
+    return float(reported), (s1 - s0) / (t1 - t0) if t1 > t0 else float("nan")
 
 
 def train_headless(data, threads: int) -> float:

@@ -5,14 +5,17 @@ checks that the charts are drawn and no exception box appears; then it trains th
 default sweep to its end and checks its two charts and table. Screenshots go to a temporary folder
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
+import contextlib
 import os
 import re
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, wait_until_idle, widget
+from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, press_until, start_sweep,
+                           sweep_panel, wait_until_idle, widget)
 from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
@@ -24,9 +27,17 @@ TARGET_STEP = 200
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
+LOG_LINES = 40  # of the server's log, at the end of a failed live test's message
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("streamlit") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(server_log):
+    with running_app(server_log) as (url, _):
         yield url
 
 
@@ -53,18 +64,19 @@ def screenshots(tmp_path):
     return save
 
 
-def pause(page) -> None:
-    """Press Pause until Train is back: a click that lands while a tick redraws the page can be lost."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    for _ in range(3):
-        if widget(page, "diag_pause").count():
-            press(page, "diag_pause")
-        try:
-            widget(page, "diag_train").wait_for(timeout=TIMEOUT_MS // 3)
-            return
-        except PlaywrightTimeout:
-            continue
-    raise AssertionError("Pause did not stop the run")
+@contextlib.contextmanager
+def diagnostics_page(browser, app_url: str, server_log: Path) -> Iterator:
+    """A new session on the diagnostics page, closed on exit; a failure inside it ends with the server's log."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app_url + url_path(DIAGNOSTICS), timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        yield page
+    except Exception as err:
+        lines = server_log.read_text(errors="replace").splitlines()[-LOG_LINES:] if server_log.exists() else []
+        raise AssertionError(f"{err}\n\nthe server's log ends:\n" + "\n".join(lines or ["(empty)"])) from err
+    finally:
+        page.close()
 
 
 def exceptions(page) -> list[str]:
@@ -106,48 +118,37 @@ def test_every_page_opens_without_an_exception(page_file, every_page, screenshot
     assert page.locator('[data-testid="stSidebar"]').is_visible()
 
 
-def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, browser, screenshots):
-    page = browser.new_page(viewport=VIEWPORT)
-    try:
-        page.goto(app_url + url_path(DIAGNOSTICS), timeout=TIMEOUT_MS)
-        wait_until_idle(page)
+def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, browser, screenshots):
+    with diagnostics_page(browser, app_url, server_log) as page:
         depth = widget(page, "diag_depth__w").locator("input[type='range']")  # the slider thumb
         depth.focus()
         depth.press("ArrowLeft")  # 5 hidden layers -> 4: a new network, and a notice saying so
         page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
         assert depth.input_value() == "4"
 
-        press(page, "diag_train")
+        press_until(page, "diag_train", widget(page, "diag_pause"))
         page.wait_for_function(
             f"""() => [...document.querySelectorAll('strong')].some(el => {{
                 const m = el.innerText.match(/{STEP_COUNTER}/);
                 return m && parseInt(m[1].replace(/,/g, '')) > {TARGET_STEP};
             }})""", timeout=TIMEOUT_MS)
-        pause(page)  # a still picture for the screenshot
+        press_until(page, "diag_pause", widget(page, "diag_train"))  # a still picture for the screenshot
         wait_until_idle(page)
         assert step_counter(page) > TARGET_STEP
         total, drawn = drawn_charts(page)
         assert total >= 7 and drawn == total, (total, drawn)
         screenshots(page, "diagnostics-trained")
         assert not exceptions(page), exceptions(page)
-    finally:
-        page.close()
 
 
-def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, browser, screenshots):
-    page = browser.new_page(viewport=VIEWPORT)
-    try:
-        page.goto(app_url + url_path(DIAGNOSTICS), timeout=TIMEOUT_MS)
+def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, server_log, browser, screenshots):
+    with diagnostics_page(browser, app_url, server_log) as page:
+        start_sweep(page)  # the panel's defaults: five gains, 2,000 steps
+        assert follow_sweep(page)[-1][1] == 2000
         wait_until_idle(page)
-        page.get_by_text("Sweep: several copies at once").first.click()
-        panel = page.locator('[data-testid="stExpander"]', has_text="Sweep: copies side by side").first
-        press(page, "sweep_train")  # the panel's defaults: five gains, 2,000 steps
-        panel.get_by_text(re.compile(r"Step 2,000 of 2,000")).wait_for(timeout=4 * TIMEOUT_MS)
-        wait_until_idle(page)
+        panel = sweep_panel(page)
         charts = panel.locator('[data-testid="stVegaLiteChart"]')
         assert charts.count() == 2 and all(chart.locator("canvas, svg.marks").count() for chart in charts.all())
         assert panel.locator('[data-testid="stDataFrame"]').count() == 1
         screenshots(page, "sweep-trained")
         assert not exceptions(page), exceptions(page)
-    finally:
-        page.close()

@@ -6,6 +6,12 @@ dozens of small torch operations, each of which drops the GIL and must win it ba
 session draws its charts (pure Python), every such hand-back waits for the interpreter's switch
 interval, and training slows a hundredfold (benchmarks/load_test.py). Taking turns avoids that: a
 session trains and draws alone, then hands the turn to the next waiting session.
+
+Why a floor on training: on a slow or busy machine the drawing (and the browser's rendering, which
+delays its next request) can fill the whole tick; what is left of it would then train 0.05 s between
+redraws that come every second or two. So a tick also trains for at least a third of the time the
+session spends away from training (drawing, sending, the browser's turn): slower redraws, but the
+network keeps learning.
 """
 from __future__ import annotations
 
@@ -27,7 +33,9 @@ TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains (by d
 SEND_SECONDS = 0.03
 MIN_BUDGET = 0.05  # seconds of training per tick, however slow the drawing
 MAX_BUDGET = 0.9  # ... and at most, so that a click is answered within about a second
-DRAW_SMOOTHING = 0.3  # weight of the latest drawing time in its running average
+MIN_TRAINING_SHARE = 1 / 3  # of the wall clock, however long the page takes away from training
+AWAY_PER_TRAINING = (1 - MIN_TRAINING_SHARE) / MIN_TRAINING_SHARE  # seconds away per second of training, at most
+SMOOTHING = 0.3  # weight of the latest measurement in the running averages
 
 
 class FairTurns:
@@ -63,15 +71,30 @@ SERVER_TURNS = FairTurns()  # synchronisation only: it holds no session's data
 
 @dataclass
 class Pace:
-    """A live area's running estimate of how long it takes to draw, and so how long it may train."""
+    """A live area's running estimates of how long it takes to draw and how long it is away from training
+    between ticks, and so how long a tick may train."""
     draw_seconds: float = 0.15
+    away_seconds: float = 0.0  # from the end of one tick's training to the start of the next tick
+    trained_at: float | None = None  # when the last tick's training ended (None: it did not train)
 
     def budget(self, tick_seconds: float = TICK_SECONDS) -> float:
-        """Seconds of training that leave time to draw and send the charts within the tick."""
-        return min(MAX_BUDGET, max(MIN_BUDGET, tick_seconds - SEND_SECONDS - self.draw_seconds))
+        """Seconds of training that leave time to draw and send the charts within the tick, and at least
+        MIN_TRAINING_SHARE of the wall clock."""
+        fits_the_tick = tick_seconds - SEND_SECONDS - self.draw_seconds
+        return min(MAX_BUDGET, max(MIN_BUDGET, fits_the_tick, self.away_seconds / AWAY_PER_TRAINING))
 
     def note_draw(self, seconds: float) -> None:
-        self.draw_seconds += DRAW_SMOOTHING * (seconds - self.draw_seconds)
+        self.draw_seconds += SMOOTHING * (seconds - self.draw_seconds)
+
+    def note_tick_start(self, now: float) -> None:
+        """A tick begins (before it waits for its turn): how long since the last one's training ended."""
+        if self.trained_at is not None:  # a hidden tab's throttled timer counts no more than MAX_BUDGET needs
+            away = min(now - self.trained_at, MAX_BUDGET * AWAY_PER_TRAINING)
+            self.away_seconds += SMOOTHING * (away - self.away_seconds)
+
+    def note_training_end(self, now: float | None) -> None:
+        """This tick's training ended at `now`; None when it did not train (a pause is not time away)."""
+        self.trained_at = now
 
 
 def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Callable[[Any], None],
@@ -83,9 +106,11 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
     def body() -> None:
         current = st.session_state[state_key]
         pace: Pace = remembered(f"{state_key}_pace", Pace)
+        pace.note_tick_start(time.perf_counter())
         with SERVER_TURNS.turn():
             if current.running:
                 train(current, pace.budget(tick_seconds))
+            pace.note_training_end(time.perf_counter() if current.running else None)
             start = time.perf_counter()
             draw(current)
             pace.note_draw(time.perf_counter() - start)
