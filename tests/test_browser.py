@@ -1,8 +1,9 @@
 """The whole app in a real browser: `streamlit run` on a free port, every page in headless Chromium.
 
 On the diagnostics page it moves a slider with the keyboard, presses Train, waits for step 200 and
-checks that the charts are drawn and no exception box appears; then it trains the Sweep panel's
-default sweep to its end and checks its two charts and table. Screenshots go to a temporary folder
+checks that the charts are drawn and no exception box appears; it trains two runs there and finds
+them on the Compare page (the same session, through the sidebar) with both charts drawn; then it
+trains the Sweep panel's default sweep to its end and checks its two charts and table. Screenshots go to a temporary folder
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
 import contextlib
@@ -138,6 +139,29 @@ def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, 
         total, drawn = drawn_charts(page)
         assert total >= 7 and drawn == total, (total, drawn)
         screenshots(page, "diagnostics-trained")
+        assert not exceptions(page), exceptions(page)
+
+
+def test_runs_trained_on_the_diagnostics_page_are_compared_on_the_compare_page(app_url, server_log, browser,
+                                                                              screenshots):
+    with diagnostics_page(browser, app_url, server_log) as page:
+        for depth_change in (None, "ArrowLeft"):  # the default net, then one layer fewer: two runs
+            if depth_change:
+                depth = widget(page, "diag_depth__w").locator("input[type='range']")
+                depth.focus()
+                depth.press(depth_change)
+                page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
+            press_until(page, "diag_train", widget(page, "diag_pause"))
+            press_until(page, "diag_pause", widget(page, "diag_train"))  # pausing keeps the run
+            wait_until_idle(page)
+        page.locator('[data-testid="stSidebar"] a', has_text="Compare").first.click()  # the same session
+        page.get_by_text("Settings side by side").wait_for(timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        kept = page.locator('[data-testid="stExpander"] summary').all_inner_texts()  # "Manage and export": a run each
+        assert len(kept) == 2 and "5x100 tanh" in kept[0] and "4x100 tanh" in kept[1], kept
+        total, drawn = drawn_charts(page)
+        assert total == 2 and drawn == 2, (total, drawn)  # the losses and one weight's update:data ratio
+        screenshots(page, "compare")
         assert not exceptions(page), exceptions(page)
 
 

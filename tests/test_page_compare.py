@@ -1,6 +1,8 @@
 """The Compare page and the run registry's export/import."""
+import pandas as pd
 import pytest
 
+from makemore.charts.compare import LEGEND_PX, LEGEND_ROW_PX, runs_loss_chart, runs_update_chart
 from makemore.models import DeepMLPConfig
 from makemore.sample import sample_names
 from makemore.train import TrainConfig, build_trainer
@@ -70,3 +72,15 @@ def test_stats_csv_has_every_kind(two_runs):
     header, *rows = text.strip().splitlines()
     assert header == "kind,step,name,value"
     assert {row.split(",")[0] for row in rows} == {"train_loss", "dev_loss", "update_data_log10"}
+
+
+def test_the_charts_grow_with_their_legend_so_the_plots_keep_their_height(two_runs):
+    """Streamlit fits a chart's bottom legend inside its height: each run's legend row is added to it."""
+    one, both = [runs_loss_chart(frame, height=300) for frame in (loss_frame(two_runs, 1), loss_frame(two_runs, 2))]
+    assert both.height - one.height == LEGEND_ROW_PX and one.height == 300 + LEGEND_PX + LEGEND_ROW_PX
+    update = pd.concat([r.update_curve.assign(run=r.label) for r in two_runs.values()])
+    assert runs_update_chart(update, height=300).height == 300 + LEGEND_PX + 2 * LEGEND_ROW_PX
+
+
+def loss_frame(records, count):
+    return pd.concat([r.loss_curve.assign(run=r.label) for r in list(records.values())[:count]], ignore_index=True)

@@ -63,7 +63,7 @@ class DeepNetControls:
     def label(self) -> str:
         init = f"gain {fmt_gain(self.gain)}" if self.scale_by_fan_in else "raw randn"
         return (f"{self.depth}x{self.width} {NONLINEARITY_NAMES[self.nonlinearity]}, BN {'on' if self.batchnorm else 'off'}, "
-                f"{init}, out x{self.output_scale:g}, lr 1e{self.lr_exponent:+.1f}")
+                f"{init}, out x{self.output_scale:g}, lr {10 ** self.lr_exponent:.3g}")
 
 
 def fmt_gain(gain: float) -> str:
