@@ -1,4 +1,5 @@
 """Part 5's helpers: the layer table, BatchNorm statistics, loss averages, the dilated tree, the performance log."""
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -62,6 +63,15 @@ def test_running_mean_frame_has_a_line_per_position_with_the_bug():
         first_bn.running_mean[2, :5].numpy())
     assert running_mean_frame(build_model(WaveNetConfig()))["position"].unique().tolist() == ["all positions"]
     assert running_mean_chart(frame).to_dict()["encoding"]["color"]["field"] == "position"
+
+
+def test_the_running_mean_chart_of_an_untrained_net_has_a_readable_axis():
+    """Before training every running mean is 0: a y range of [0, 0] would draw a line with one tick."""
+    untrained = running_mean_frame(build_model(WaveNetConfig(), torch.Generator().manual_seed(1)))
+    assert (untrained["value"] == 0).all()
+    assert running_mean_chart(untrained).to_dict()["encoding"]["y"]["scale"]["domain"] == [-1, 1]
+    trained = untrained.assign(value=np.linspace(-0.5, 0.7, len(untrained)))
+    assert "domain" not in running_mean_chart(trained).to_dict()["encoding"]["y"].get("scale", {})
 
 
 def test_block_means_average_complete_blocks_of_1000_steps():

@@ -35,11 +35,14 @@ def running_mean_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     """
     if frame.empty:
         return empty_chart("This network has no BatchNorm", height)
+    low, high = frame["value"].min(), frame["value"].max()
+    flat = alt.Scale(domain=[low - 1, high + 1]) if high - low < 1e-9 else alt.Scale()  # before training: all 0
     return alt.Chart(frame, height=height).mark_line(point=True, strokeWidth=1.5).encode(
-        x=alt.X("channel:O", title="channel (first BatchNorm)"),
-        y=alt.Y("value:Q", title="running mean", axis=alt.Axis(format=".2~f")),
+        x=alt.X("channel:Q", title="channel (first BatchNorm)", axis=alt.Axis(format="d", tickMinStep=1),
+                scale=alt.Scale(nice=False, padding=8)),
+        y=alt.Y("value:Q", title="running mean", axis=alt.Axis(format=".2~f"), scale=flat),
         color=alt.Color("position:N", title="statistics for", scale=alt.Scale(scheme="tableau10")),
-        tooltip=[alt.Tooltip("position:N"), alt.Tooltip("channel:O"), alt.Tooltip("value:Q", format=".3f")],
+        tooltip=[alt.Tooltip("position:N"), alt.Tooltip("channel:Q"), alt.Tooltip("value:Q", format=".3f")],
     )
 
 
