@@ -18,7 +18,7 @@ from ui.cached import count_table, smoothing_sweep
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_row, choice_slider, dev_points
 from ui.live import LiveRun, control_buttons, live_area, live_run, status_line
-from ui.presentation import chart_height
+from ui.presentation import chart_height, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, sidebar_share_link
 from ui.tours import bigram_tour
@@ -141,7 +141,7 @@ def draw_neural_bigram(current: LiveRun) -> None:
     model = trainer.model
     learned = torch.softmax(model.W.detach().cpu().double(), 1)
     target = counted.P.double()
-    left, right = st.columns([3, 2])
+    left, right = side_by_side([3, 2])
     with left:
         show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(vocab.size), log_scale=False,
                               height=chart_height()),
@@ -161,7 +161,7 @@ def draw_neural_bigram(current: LiveRun) -> None:
                    "table: trained long enough it gets within a few thousandths of it.")
     tokens = ngram.frequent_tokens(counted.N, MATRIX_TOKENS)
     top = float(max(learned.max(), target.max()))
-    a, b = st.columns(2)
+    a, b = side_by_side()
     with a:
         show_chart(pair_heatmap(ngram.matrix_frame(learned, vocab.itos, tokens), "probability", ".3f",
                                 labelled=False, value_max=top), P, "learned table",

@@ -8,7 +8,7 @@ from ui import diagnostics_panel as panel
 from ui.controls import deep_net_controls
 from ui.export import export_menu
 from ui.live import control_buttons, live_area, live_run
-from ui.presentation import controls_area
+from ui.presentation import button_row, controls_area
 from ui.settings import shared_sidebar
 from ui.state import share_link
 from ui.sweep_panel import render_sweep_panel
@@ -39,19 +39,17 @@ if run.notice:
     st.info(run.notice, icon=":material/autorenew:")
 
 control_buttons(STATE, P)
-pin_col, clear_col, link_col, export_col, _ = st.columns([1.3, 1.3, 1.3, 1.5, 2.2])
-if pin_col.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
-                  help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
-                       "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
-    if run.trainer.step:
-        panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
-    else:
-        st.toast("Train a few steps first: there is nothing to pin yet.")
-if run.pinned and clear_col.button("Clear pins", key=f"{P}_unpin"):
-    run.pinned = []
-with link_col:
+with button_row():
+    if st.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
+                 help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
+                      "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
+        if run.trainer.step:
+            panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
+        else:
+            st.toast("Train a few steps first: there is nothing to pin yet.")
+    if run.pinned and st.button("Clear pins", key=f"{P}_unpin"):
+        run.pinned = []
     share_link()
-with export_col:
     export_menu(P)
 if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))

@@ -16,7 +16,7 @@ from ui.cached import lr_sweep
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_row, dev_points
 from ui.live import LiveRun, control_buttons, live_area, live_run, status_line
-from ui.presentation import chart_height, controls_area
+from ui.presentation import button_row, chart_height, controls_area, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import sidebar_share_link
 from ui.tours import mlp_tour
@@ -74,10 +74,10 @@ st.header("Finding a learning rate")
 st.write(f"The lecture's trick: train a fresh network for {lr_finder.SWEEP_STEPS:,} steps while raising the learning rate "
          "exponentially from 10⁻³ to 10⁰, and plot each step's loss against its learning rate.")
 sweep_key = (settings.data_key, config_to_dict(config), batch_size, settings.seed, settings.device)
-find_col, use_col, _ = st.columns([1.2, 1.5, 3])
-if find_col.button("Run the finder", key="mlp_find_lr", icon=":material/search:", type="primary",
-                   help=f"{lr_finder.SWEEP_STEPS:,} steps on a fresh copy of the network above; your training run is "
-                        "not touched."):
+finder_row = button_row()  # "Use lr = ..." joins it once there is a suggestion
+if finder_row.button("Run the finder", key="mlp_find_lr", icon=":material/search:", type="primary",
+                     help=f"{lr_finder.SWEEP_STEPS:,} steps on a fresh copy of the network above; your training run "
+                          "is not touched."):
     with st.spinner(f"Sweeping the learning rate over {lr_finder.SWEEP_STEPS:,} steps…"):
         st.session_state[SWEEP] = (sweep_key, lr_sweep(settings.data_key, config, batch_size, settings.seed,
                                                        settings.device, data))
@@ -91,9 +91,9 @@ else:
     suggestion = lr_finder.suggest(curve)
     if suggestion is not None:
         pick = min(LRS, key=lambda v: abs(math.log10(v) - math.log10(suggestion.lr)))
-        use_col.button(f"Use lr = {pick:g}", key="mlp_use_lr", icon=":material/check:",
-                       on_click=lambda: st.session_state.update(mlp_lr=pick),
-                       help="Set the learning rate control to the suggestion (rounded to its nearest choice).")
+        finder_row.button(f"Use lr = {pick:g}", key="mlp_use_lr", icon=":material/check:",
+                          on_click=lambda: st.session_state.update(mlp_lr=pick),
+                          help="Set the learning rate control to the suggestion (rounded to its nearest choice).")
     show_chart(lr_finder_chart(curve, suggestion, chart_height()), P, "lr finder",
                title="Loss against learning rate over one exponential sweep")
     if suggestion is None:
@@ -131,7 +131,7 @@ def draw_training(current: LiveRun) -> None:
     """Status, loss curve, embedding plot and the table of final losses."""
     trainer = current.trainer
     status_line(current)
-    left, right = st.columns([3, 2])
+    left, right = side_by_side([3, 2])
     with left:
         decay_at = trainer.config.lr_decay_at
         changes = list(trainer.lr_changes)

@@ -12,7 +12,7 @@ from ui import runs
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_slider
 from ui.pacing import paced_fragment
-from ui.presentation import chart_height, controls_area
+from ui.presentation import button_row, chart_height, controls_area, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, sidebar_share_link
 from ui.tours import backprop_tour
@@ -136,25 +136,25 @@ if st.session_state.get(TWINS_BUILT_FOR) != identity:
     st.session_state[TWINS_BUILT_FOR] = identity
 pair: twins.Twins = st.session_state[TWINS]
 
-cols = st.columns([1.3, 1, 1, 1, 3])
+row = button_row()
 if pair.running:
-    if cols[0].button("Pause", key=f"{P}_pause", type="primary", icon=":material/pause:", width="stretch"):
+    if row.button("Pause", key=f"{P}_pause", type="primary", icon=":material/pause:"):
         pair.running = False
         measure_and_keep(pair)
         st.rerun()
-elif cols[0].button("Train", key=f"{P}_train", type="primary", icon=":material/play_arrow:", width="stretch",
-                    disabled=pair.done, help="Train both twins continuously; the chart updates as they learn."):
+elif row.button("Train", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
+                disabled=pair.done, help="Train both twins continuously; the chart updates as they learn."):
     pair.running = True
     st.rerun()
-for col, n in zip(cols[1:3], (100, 1000)):
-    if col.button(f"Step {n:,}", key=f"{P}_step{n}", width="stretch", disabled=pair.done,
+for n in (100, 1000):
+    if row.button(f"Step {n:,}", key=f"{P}_step{n}", disabled=pair.done,
                   help=f"Train both twins exactly {n:,} steps and stop."):
         pair.running = False
         with st.spinner(f"Training both twins {n:,} steps…"):
             twins.advance(pair, n)
             measure_and_keep(pair)
-if cols[3].button("Reset", key=f"{P}_reset", icon=":material/restart_alt:", width="stretch",
-                  help="Both twins start again from the same fresh initialization."):
+if row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
+              help="Both twins start again from the same fresh initialization."):
     if pair.step:
         measure_and_keep(pair)
     new_pair()
@@ -168,7 +168,7 @@ def draw_twins(current: twins.Twins) -> None:
     gap = twins.largest_gap(current)
     total = current.manual.config.steps
     st.markdown(f"**Step {current.step:,} of {total:,}** · {rates or '–'} · *{current.status}*")
-    chart_col, numbers_col = st.columns([3, 2])
+    chart_col, numbers_col = side_by_side([3, 2])
     with chart_col:
         show_chart(twin_loss_chart(twins.loss_frame(current), chart_height(320)), P, "twin loss",
                    title="Training loss: hand-written backward pass and autograd")

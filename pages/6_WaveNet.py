@@ -15,7 +15,7 @@ from ui import runs
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_row, dev_points
 from ui.live import LiveRun, control_buttons, live_area, live_run, status_line
-from ui.presentation import chart_height, controls_area
+from ui.presentation import button_row, chart_height, controls_area, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, remembered, sidebar_share_link
 from ui.tours import wavenet_tour
@@ -81,8 +81,9 @@ with controls_area():
              "positions. It trains without complaint: only the running statistics' shape gives it away.")
     st.caption("Rebuild the lecture's performance log: set the network of each line, press Train, and each run "
                "you pause or finish lands in the log below.")
-    for i, (col, step) in enumerate(zip(st.columns(len(LECTURE_LOG)), LECTURE_LOG)):
-        col.button(step.change, key=f"{P}_log{i}", width="stretch", on_click=use_lecture_step, args=(i,),
+    row = button_row()
+    for i, step in enumerate(LECTURE_LOG):
+        row.button(step.change, key=f"{P}_log{i}", on_click=use_lecture_step, args=(i,),
                    help=f"Context {step.config.block_size}, {describe_groups(step.config.groups)}, emb "
                         f"{step.config.n_embd}, hidden {step.config.n_hidden}, BatchNorm "
                         f"{'with the bug' if step.config.bn_dim0_bug else 'fixed'}. The lecture got train "
@@ -132,7 +133,7 @@ def draw_training(current: LiveRun) -> None:
     """Status, the lecture's smoothed loss plot and the first BatchNorm's running mean."""
     trainer = current.trainer
     status_line(current)
-    loss_col, stats_col = st.columns([3, 2])
+    loss_col, stats_col = side_by_side([3, 2])
     with loss_col:
         show_chart(smoothed_loss_chart(block_means(runs.loss_curve(trainer)), dev_points(trainer),
                                        chart_height(320)),

@@ -24,6 +24,7 @@ from ui.navigation import existing_pages
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 STEP_COUNTER = r"Step ([\d,]+)"  # the status line's "**Step 1,234**"
 TARGET_STEP = 200
+PROJECTOR = {"width": 1024, "height": 768}  # a classroom projector, the sidebar open
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
 
@@ -117,6 +118,38 @@ def test_every_page_opens_without_an_exception(page_file, every_page, screenshot
     screenshots(page, Path(page_file).stem)
     assert not exceptions(page), exceptions(page)
     assert page.locator('[data-testid="stSidebar"]').is_visible()
+
+
+@pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
+def test_no_button_label_is_cut_short_on_a_1024_pixel_projector(page_file, every_page):
+    page = every_page[page_file]
+    page.set_viewport_size(PROJECTOR)
+    try:
+        page.wait_for_timeout(300)  # the layout settles
+        assert not cut_button_labels(page), cut_button_labels(page)
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def cut_button_labels(page) -> list[str]:
+    """Labels of the main area's visible buttons that their button is too narrow to show whole."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] button')]
+        .filter(button => button.offsetParent)
+        .flatMap(button => [...button.querySelectorAll('[data-testid="stMarkdownContainer"]')])
+        .filter(label => label.scrollWidth > label.clientWidth + 1).map(label => label.innerText)""")
+
+
+def test_a_presenter_link_opens_with_the_sidebar_folded_away(app_url, browser):
+    page = browser.new_page(viewport=PROJECTOR)
+    try:
+        page.goto(app_url + url_path(DIAGNOSTICS) + "?present=1", timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        page.locator('[data-testid="stExpander"] summary', has_text="Controls").wait_for(timeout=TIMEOUT_MS)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.count() == 0 or sidebar.bounding_box() is None or sidebar.bounding_box()["width"] < 5
+        assert not cut_button_labels(page), cut_button_labels(page)
+    finally:
+        page.close()
 
 
 def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, browser, screenshots):

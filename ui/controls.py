@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui.presentation import button_row
 from ui.state import URL_READ, persistent_widget
 
 KAIMING_TANH = 5 / 3
@@ -101,10 +102,10 @@ def apply_url_preset(prefix: str) -> None:
 
 
 def preset_buttons(prefix: str) -> None:
-    cols = st.columns(len(PRESETS))
-    for col, name in zip(cols, PRESETS):
-        col.button(name, key=f"{prefix}_preset_{name}", on_click=apply_preset, args=(prefix, name),
-                   width="stretch", help=PRESETS[name]["note"])
+    row = button_row()
+    for name in PRESETS:
+        row.button(name, key=f"{prefix}_preset_{name}", on_click=apply_preset, args=(prefix, name),
+                   help=PRESETS[name]["note"])
     note = st.session_state.get(f"{prefix}_preset_note")
     if note:
         st.caption(note)

@@ -12,7 +12,7 @@ from makemore.layers import NONLINEARITIES
 from ui import runs
 from ui.export import show_chart
 from ui.live import LiveRun, status_line
-from ui.presentation import chart_height
+from ui.presentation import chart_height, side_by_side
 
 NONLINEAR_KINDS = tuple(cls.__name__ for cls in NONLINEARITIES.values())
 MAX_PINS = 4
@@ -29,17 +29,17 @@ def draw(run: LiveRun, prefix: str) -> None:
         return
     st.caption(f"Histograms and tables show the minibatch of step {snap.step:,} "
                f"(statistics every {trainer.config.stats_every} steps).")
-    left, right = st.columns(2)
+    left, right = side_by_side()
     with left:
         activation_section(snap, prefix)
     with right:
         saturation_section(snap, prefix)
-    left, right = st.columns(2)
+    left, right = side_by_side()
     with left:
         preactivation_section(snap, prefix)
     with right:
         gradient_section(snap, prefix)
-    left, right = st.columns(2)
+    left, right = side_by_side()
     with left:
         weight_gradient_section(snap, prefix)
     with right:

@@ -18,6 +18,7 @@ from makemore.models import config_to_dict
 from makemore.train import Trainer, TrainConfig, build_trainer
 from ui import runs
 from ui.pacing import TICK_SECONDS, paced_fragment
+from ui.presentation import button_row
 from ui.settings import Settings
 
 EVAL_EVERY = 1000  # steps between dev-loss points
@@ -165,24 +166,23 @@ def live_area(state_key: str, draw: Callable[[LiveRun], None], tick_seconds: flo
 def control_buttons(state_key: str, prefix: str) -> None:
     """Train / Pause, Step 1 / 100 / 1000 and Reset."""
     run: LiveRun = st.session_state[state_key]
-    cols = st.columns([1.3, 1, 1, 1, 1, 3])
+    row = button_row()
     if run.running:
-        if cols[0].button("Pause", key=f"{prefix}_pause", type="primary", icon=":material/pause:",
-                                  width="stretch"):
+        if row.button("Pause", key=f"{prefix}_pause", type="primary", icon=":material/pause:"):
             run.running = False
             archive(run)
             st.rerun()
-    elif cols[0].button("Train", key=f"{prefix}_train", type="primary", icon=":material/play_arrow:", width="stretch",
-                        disabled=run.trainer.done, help="Train continuously; charts update as it learns."):
+    elif row.button("Train", key=f"{prefix}_train", type="primary", icon=":material/play_arrow:",
+                    disabled=run.trainer.done, help="Train continuously; charts update as it learns."):
         run.running, run.notice = True, ""
         st.rerun()
-    for col, n in zip(cols[1:4], (1, 100, 1000)):
-        if col.button(f"Step {n:,}", key=f"{prefix}_step{n}", width="stretch", disabled=run.trainer.done,
+    for n in (1, 100, 1000):
+        if row.button(f"Step {n:,}", key=f"{prefix}_step{n}", disabled=run.trainer.done,
                       help=f"Train exactly {n:,} step{'s' if n > 1 else ''} and stop."):
             run.running = False
             step_now(run, n)
-    if cols[4].button("Reset", key=f"{prefix}_reset", icon=":material/restart_alt:", width="stretch",
-                      help="A fresh initialization with the same settings (the old run is kept for Compare)."):
+    if row.button("Reset", key=f"{prefix}_reset", icon=":material/restart_alt:",
+                  help="A fresh initialization with the same settings (the old run is kept for Compare)."):
         reset(state_key)
         st.rerun()
 

@@ -1,4 +1,5 @@
-"""Presenter mode: for a projector, hide the control strips and enlarge the text and charts."""
+"""Presenter mode (for a projector: hide the control strips, enlarge the text and charts) and the layout helpers
+that keep pages readable on narrow screens."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -25,7 +26,22 @@ def presenter_toggle() -> bool:
         help="For a projector: hides the control strips (they stay one click away) and enlarges text and charts.")
     if on:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+        st.set_page_config(initial_sidebar_state="collapsed")  # the page gets the projector's whole width
     return on
+
+
+def button_row():
+    """A row for buttons at their own widths that wraps onto a second line where the page is narrow
+    (columns of fixed shares cut their labels to one letter on a 1024-pixel projector)."""
+    return st.container(horizontal=True, gap="small")
+
+
+def side_by_side(spec: int | list[float] = 2) -> list:
+    """Columns for charts that sit side by side; when presenting, one below the other at full width, so that
+    a projector's narrow screen and larger fonts do not squeeze each into a strip."""
+    if presenting():
+        return [st.container() for _ in range(spec if isinstance(spec, int) else len(spec))]
+    return st.columns(spec)
 
 
 def presenting() -> bool:

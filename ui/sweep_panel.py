@@ -20,6 +20,7 @@ from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from makemore.train import TrainConfig
 from ui.export import export_menu, show_chart
 from ui.pacing import paced_fragment
+from ui.presentation import button_row, side_by_side
 from ui.settings import SWEEP_THREADS, Settings
 
 P = "sweep"  # widget-key prefix
@@ -105,13 +106,13 @@ def _controls() -> tuple[str, list[float] | None, bool, int]:
 
 def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: str, values: list[float],
              batchnorm: bool, steps: int) -> None:
-    cols = st.columns([1.3, 1, 1, 4])
+    row = button_row()
     if run is not None and run.running:
-        if cols[0].button("Pause", key=f"{P}_pause", icon=":material/pause:", width="stretch"):
+        if row.button("Pause", key=f"{P}_pause", icon=":material/pause:"):
             run.running = False
             st.rerun()
-    elif cols[0].button("Train sweep", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
-                        width="stretch", help="Train all copies; the charts update as they learn."):
+    elif row.button("Train sweep", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
+                    help="Train all copies; the charts update as they learn."):
         if run is None or run.identity != identity or run.sweep.done:
             try:
                 sweep = build_sweep(settings.data, settings.seed, settings.device, setting, values, batchnorm, steps)
@@ -122,8 +123,8 @@ def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: 
             st.session_state[STATE] = run
         run.running = True
         st.rerun()
-    if run is not None and cols[1].button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
-                                          width="stretch", help="Forget this sweep."):
+    if run is not None and row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
+                                      help="Forget this sweep."):
         del st.session_state[STATE]
         st.rerun()
 
@@ -148,7 +149,7 @@ def draw(sweep: Sweep) -> None:
     """Progress, the two charts and a table of the copies."""
     rate = f" · {sweep.steps_per_s:,.0f} steps/s for {sweep.copies} copies" if sweep.step else ""
     st.progress(min(sweep.step / sweep.config.steps, 1.0), text=f"Step {sweep.step:,} of {sweep.config.steps:,}{rate}")
-    left, right = st.columns(2)
+    left, right = side_by_side()
     with left:
         show_chart(sweep_loss_chart(sweep.loss_frame(), math.log(sweep.data.vocab.size)), P, "sweep loss")
     with right:

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from ui.presentation import button_row
+
 
 @dataclass(frozen=True)
 class Stop:
@@ -32,12 +34,11 @@ def walkthrough(prefix: str, stops: list[Stop], title: str = "Guided walk-throug
         stop = stops[index]
         st.markdown(f"**{index + 1}/{len(stops)} · {stop.title}**")
         st.markdown(stop.text)
-        back, forward, leave, _ = st.columns([1, 1, 1, 4])
-        back.button("Back", key=f"{prefix}_tour_back", on_click=_go, args=(prefix, stops, index - 1),
-                    disabled=index == 0, icon=":material/arrow_back:", width="stretch")
-        forward.button("Next", key=f"{prefix}_tour_next", on_click=_go, args=(prefix, stops, index + 1),
-                       disabled=index == len(stops) - 1, icon=":material/arrow_forward:", type="primary",
-                       width="stretch")
-        if leave.button("Close", key=f"{prefix}_tour_close", width="stretch"):
+        row = button_row()
+        row.button("Back", key=f"{prefix}_tour_back", on_click=_go, args=(prefix, stops, index - 1),
+                   disabled=index == 0, icon=":material/arrow_back:")
+        row.button("Next", key=f"{prefix}_tour_next", on_click=_go, args=(prefix, stops, index + 1),
+                   disabled=index == len(stops) - 1, icon=":material/arrow_forward:", type="primary")
+        if row.button("Close", key=f"{prefix}_tour_close"):
             del st.session_state[f"{prefix}_tour"]
             st.rerun()
