@@ -7,7 +7,7 @@ from makemore.charts.bigram import MATRIX_TOKENS, pair_heatmap
 from makemore.charts.data import char_frequency_chart, length_histogram
 from ui.cached import count_table
 from ui.export import export_menu, show_chart
-from ui.presentation import chart_height
+from ui.presentation import chart_height, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, sidebar_share_link
 
@@ -35,7 +35,7 @@ cols[4].metric("Bigrams", f"{sum(lengths) + len(words):,}", help="Every word of 
 st.caption("Split as in the lectures (shuffled with seed 42, then 80 % / 10 % / 10 %): "
            + ", ".join(f"{name} {len(part):,} words" for name, part in data.splits.items()) + ".")
 
-left, right = st.columns([1, 3])
+left, right = side_by_side([1, 3])
 with left:
     st.subheader("The first rows")
     st.dataframe(pd.DataFrame({"word": words[:FIRST_ROWS], "length": lengths[:FIRST_ROWS]},

@@ -87,7 +87,7 @@ smoothing = choice_slider("bigram_smoothing", SMOOTHING)
 trained = counting_models("train", smoothing)
 everywhere = counting_models("all", smoothing)
 table = nll_table(trained, everywhere)
-left, right = st.columns([2, 3])
+left, right = side_by_side([2, 3])
 with left:
     st.subheader("Mean negative log likelihood")
     st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns})

@@ -70,7 +70,7 @@ if table["approximate"].all():
     st.success(summary[0].upper() + summary[1:] + ".", icon=":material/check_circle:")
 else:
     st.error(summary[0].upper() + summary[1:] + ".", icon=":material/error:")
-left, right = st.columns([2, 1])
+left, right = side_by_side([2, 1])
 with left:
     st.dataframe(red_failures(table), hide_index=True, height=35 * (len(table) + 1) + 3, column_config={
         "tensor": st.column_config.TextColumn(width=110), "stage": st.column_config.TextColumn(width=85),
@@ -94,7 +94,7 @@ st.write("Once every small step works, the lecture simplifies them on paper: a w
 one_go = backprop.one_go_checks(model, Xb, Yb)
 for check, (title, latex) in backprop.FORMULAS.items():
     rows = one_go[one_go["check"] == check].drop(columns="check")
-    formula_col, check_col = st.columns([5, 3])
+    formula_col, check_col = side_by_side([5, 3])
     with formula_col:
         st.subheader(title)
         st.latex(latex)

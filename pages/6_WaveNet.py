@@ -101,7 +101,7 @@ train = TrainConfig(steps=steps, batch_size=32, lr=LECTURE.train.lr, lr_decay_at
 
 # ------------------------------------------------------------------------------------------ layer table
 st.header("The network, layer by layer")
-table_col, bn_col = st.columns(2)
+table_col, bn_col = side_by_side()
 with table_col:
     layers = layer_table(config)
     st.dataframe(layers.drop(columns="block"), hide_index=True, height=35 * (len(layers) + 1) + 3,

@@ -10,7 +10,7 @@ from makemore.train import build_trainer
 from makemore.word_stats import visible
 from ui import runs
 from ui.export import export_menu, show_chart
-from ui.presentation import chart_height
+from ui.presentation import chart_height, side_by_side
 from ui.settings import shared_sidebar
 from ui.state import persistent_widget, sidebar_share_link
 
@@ -110,7 +110,7 @@ except RuntimeError as err:  # torch.multinomial refuses probabilities that are 
     st.stop()
 new = sum(not s.in_data for s in samples)
 
-left, right = st.columns([1, 2])
+left, right = side_by_side([1, 2])
 with left:
     st.subheader("Names")
     st.dataframe(pd.DataFrame({"name": [s.name + ("…" if s.truncated else "") for s in samples],

@@ -37,8 +37,8 @@ def button_row():
 
 
 def side_by_side(spec: int | list[float] = 2) -> list:
-    """Columns for charts that sit side by side; when presenting, one below the other at full width, so that
-    a projector's narrow screen and larger fonts do not squeeze each into a strip."""
+    """Columns for charts and tables that sit side by side; when presenting, one below the other at full
+    width, so that a projector's narrow screen and larger fonts do not squeeze each into a strip."""
     if presenting():
         return [st.container() for _ in range(spec if isinstance(spec, int) else len(spec))]
     return st.columns(spec)
