@@ -211,12 +211,14 @@ def test_walkthrough_sets_the_controls_forward_and_back():
 
 def test_presenter_mode_folds_the_controls_and_enlarges_charts():
     at = step(open_page(PAGE), 1)
-    normal_height = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]["height"]
+    normal = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
     assert in_a_column(at, "Activations") and in_a_column(at, "Update : data ratio")
     at.toggle(key="shared_presenter__w").set_value(True).run()
     controls = next(e for e in at.expander if e.label == "Controls")
     assert any(s.key == "diag_depth__w" for s in controls.slider)
-    assert chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]["height"] > normal_height
+    presented = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
+    assert presented["height"] > normal["height"]
+    assert "config" not in normal and presented["config"]["axis"]["labelFontSize"] >= 14  # readable from the back
     assert at.query_params["present"] == "1"
     # a projector's narrow screen: the paired charts stand one below the other at full width
     assert not in_a_column(at, "Activations") and not in_a_column(at, "Update : data ratio")

@@ -10,7 +10,12 @@ import altair as alt
 import streamlit as st
 import vl_convert
 
+from ui.presentation import presenting
+
 CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
+PRESENTER_CHART_CONFIG = {"axis": {"labelFontSize": 15, "titleFontSize": 16},
+                          "legend": {"labelFontSize": 15, "titleFontSize": 15, "symbolSize": 150},
+                          "title": {"fontSize": 19}, "text": {"fontSize": 16}}
 # Altair's debug mode validates every scale, legend and axis object against the schema as it is built: a
 # quarter of building a chart. The pages skip it, like the validation of whole specs below.
 alt.utils.schemapi.disable_debug_mode()
@@ -77,6 +82,8 @@ def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | No
     """
     if title is not None:
         chart.title = title
+    if presenting():
+        chart.config = PRESENTER_CHART_CONFIG  # chart text as large as the page's, for the back of the room
     st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
 
