@@ -29,27 +29,20 @@ import torch  # noqa: E402
 
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
-from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, start_sweep,  # noqa: E402
-                           wait_until_idle)
+from tests.browser import CHROMIUM, follow_sweep, headless_chromium, opened, start_sweep  # noqa: E402
 from tests.streamlit_server import running_app, url_path  # noqa: E402
 from ui.pacing import TICK_SECONDS  # noqa: E402
 from ui.settings import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
-from ui.sweep_panel import SETTINGS, build_sweep, parse_values  # noqa: E402
+from ui.sweep_panel import DEFAULT_STEPS, SETTINGS, build_sweep, parse_values  # noqa: E402
 
 PAGE = url_path("pages/3_Activations_and_BatchNorm.py")
-DEFAULT_STEPS = 2000  # the panel's Steps default
 
 
 def train_in_browser(browser, url: str) -> tuple[float, float]:
     """(the sweep's reported steps/s, wall-clock steps/s) of one sweep trained on the page."""
-    page = browser.new_page(viewport=VIEWPORT)
-    try:
-        page.goto(url + PAGE, timeout=TIMEOUT_MS)
-        wait_until_idle(page)
+    with opened(browser, url + PAGE) as page:
         start_sweep(page)
         seen = follow_sweep(page)
-    finally:
-        page.close()
     (t0, s0, _), (t1, s1, reported) = seen[0], seen[-1]
     return float(reported), (s1 - s0) / (t1 - t0) if t1 > t0 else float("nan")
 

@@ -30,6 +30,18 @@ def headless_chromium() -> Iterator:
             chromium.close()
 
 
+@contextlib.contextmanager
+def opened(browser, url: str, viewport: dict = VIEWPORT) -> Iterator:
+    """A new session (page) at `url`, once its script has run and drawn everything; closed on exit."""
+    page = browser.new_page(viewport=viewport)
+    try:
+        page.goto(url, timeout=TIMEOUT_MS)
+        wait_until_idle(page)
+        yield page
+    finally:
+        page.close()
+
+
 def wait_until_idle(page) -> None:
     """The script has run and every element is drawn (no placeholder skeletons left)."""
     page.wait_for_function("""() => {

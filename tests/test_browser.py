@@ -15,11 +15,12 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, press_until, start_sweep,
-                           sweep_panel, wait_until_idle, widget)
+from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, opened, press_until,
+                           start_sweep, sweep_panel, wait_until_idle, widget)
 from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
+from ui.sweep_panel import DEFAULT_STEPS
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 STEP_COUNTER = r"Step ([\d,]+)"  # the status line's "**Step 1,234**"
@@ -69,16 +70,21 @@ def screenshots(tmp_path):
 @contextlib.contextmanager
 def diagnostics_page(browser, app_url: str, server_log: Path) -> Iterator:
     """A new session on the diagnostics page, closed on exit; a failure inside it ends with the server's log."""
-    page = browser.new_page(viewport=VIEWPORT)
     try:
-        page.goto(app_url + url_path(DIAGNOSTICS), timeout=TIMEOUT_MS)
-        wait_until_idle(page)
-        yield page
+        with opened(browser, app_url + url_path(DIAGNOSTICS)) as page:
+            yield page
     except Exception as err:
         lines = server_log.read_text(errors="replace").splitlines()[-LOG_LINES:] if server_log.exists() else []
         raise AssertionError(f"{err}\n\nthe server's log ends:\n" + "\n".join(lines or ["(empty)"])) from err
-    finally:
-        page.close()
+
+
+def one_layer_fewer(page) -> None:
+    """Move the depth slider from 5 hidden layers to 4 with the keyboard: a new network, and a notice saying so."""
+    depth = widget(page, "diag_depth__w").locator("input[type='range']")  # the slider thumb
+    depth.focus()
+    depth.press("ArrowLeft")
+    page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
+    assert depth.input_value() == "4"
 
 
 def exceptions(page) -> list[str]:
@@ -140,25 +146,16 @@ def cut_button_labels(page) -> list[str]:
 
 
 def test_a_presenter_link_opens_with_the_sidebar_folded_away(app_url, browser):
-    page = browser.new_page(viewport=PROJECTOR)
-    try:
-        page.goto(app_url + url_path(DIAGNOSTICS) + "?present=1", timeout=TIMEOUT_MS)
-        wait_until_idle(page)
+    with opened(browser, app_url + url_path(DIAGNOSTICS) + "?present=1", PROJECTOR) as page:
         page.locator('[data-testid="stExpander"] summary', has_text="Controls").wait_for(timeout=TIMEOUT_MS)
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert sidebar.count() == 0 or sidebar.bounding_box() is None or sidebar.bounding_box()["width"] < 5
         assert not cut_button_labels(page), cut_button_labels(page)
-    finally:
-        page.close()
 
 
 def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, browser, screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
-        depth = widget(page, "diag_depth__w").locator("input[type='range']")  # the slider thumb
-        depth.focus()
-        depth.press("ArrowLeft")  # 5 hidden layers -> 4: a new network, and a notice saying so
-        page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
-        assert depth.input_value() == "4"
+        one_layer_fewer(page)
 
         press_until(page, "diag_train", widget(page, "diag_pause"))
         page.wait_for_function(
@@ -178,12 +175,9 @@ def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, 
 def test_runs_trained_on_the_diagnostics_page_are_compared_on_the_compare_page(app_url, server_log, browser,
                                                                               screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
-        for depth_change in (None, "ArrowLeft"):  # the default net, then one layer fewer: two runs
-            if depth_change:
-                depth = widget(page, "diag_depth__w").locator("input[type='range']")
-                depth.focus()
-                depth.press(depth_change)
-                page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
+        for fewer in (False, True):  # the default net, then one layer fewer: two runs
+            if fewer:
+                one_layer_fewer(page)
             press_until(page, "diag_train", widget(page, "diag_pause"))
             press_until(page, "diag_pause", widget(page, "diag_train"))  # pausing keeps the run
             wait_until_idle(page)
@@ -201,7 +195,7 @@ def test_runs_trained_on_the_diagnostics_page_are_compared_on_the_compare_page(a
 def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, server_log, browser, screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
         start_sweep(page)  # the panel's defaults: five gains, 2,000 steps
-        assert follow_sweep(page)[-1][1] == 2000
+        assert follow_sweep(page)[-1][1] == DEFAULT_STEPS
         wait_until_idle(page)
         panel = sweep_panel(page)
         charts = panel.locator('[data-testid="stVegaLiteChart"]')

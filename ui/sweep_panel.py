@@ -26,6 +26,7 @@ from ui.settings import SWEEP_THREADS, Settings
 P = "sweep"  # widget-key prefix
 STATE = "sweep_run"
 STEP_CHOICES = [500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
+DEFAULT_STEPS = 2000
 SETTINGS = {  # what varies: (label, default values, help)
     "gain": ("Gain", "0.5, 1, 5/3, 2, 3",
              "Hidden weights * gain. Without BatchNorm, too small a gain shrinks the activations layer by "
@@ -95,7 +96,7 @@ def _controls() -> tuple[str, list[float] | None, bool, int]:
                               help=f"{MIN_COPIES} to {MAX_COPIES} values, commas between them. {help_text}")
     batchnorm = cols[2].toggle("BatchNorm", value=False, key=f"{P}_batchnorm",
                                help="A BatchNorm1d after every Linear. Compare a gain sweep with and without it.")
-    steps = cols[3].select_slider("Steps", options=STEP_CHOICES, value=2000, key=f"{P}_steps",
+    steps = cols[3].select_slider("Steps", options=STEP_CHOICES, value=DEFAULT_STEPS, key=f"{P}_steps",
                                   help="Training steps of every copy (lr 0.1 unless the sweep varies it).")
     try:
         return setting, parse_values(text), batchnorm, steps
