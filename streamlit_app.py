@@ -6,22 +6,22 @@ from ui.settings import shared_sidebar
 from ui.state import sidebar_share_link
 
 # what each stop of the map shows, in one sentence
-BEFORE = {"pages/1_Data.py": "The word list every model learns from: its size, its characters and the bigram "
+BEFORE = {"pages/0_Data.py": "The word list every model learns from: its size, its characters and the bigram "
                              "count matrix."}
 LECTURES = {
-    "pages/2_Bigram.py": "Count character pairs and smooth them, then train a one-layer net that learns the same "
+    "pages/1_Bigram.py": "Count character pairs and smooth them, then train a one-layer net that learns the same "
                          "table.",
-    "pages/4_MLP.py": "Embed the last few characters, add a tanh layer, find a learning rate and watch the "
+    "pages/2_MLP.py": "Embed the last few characters, add a tanh layer, find a learning rate and watch the "
                       "embeddings organise.",
     "pages/3_Activations_and_BatchNorm.py": "Why the first loss is 27 and tanh saturates, and how Kaiming init and "
                                             "BatchNorm fix it, live.",
-    "pages/5_Backprop.py": "Write the backward pass by hand and check every gradient against autograd.",
-    "pages/6_WaveNet.py": "Fuse characters level by level, like a dilated convolution, to read a longer context.",
+    "pages/4_Backprop.py": "Write the backward pass by hand and check every gradient against autograd.",
+    "pages/5_WaveNet.py": "Fuse characters level by level, like a dilated convolution, to read a longer context.",
 }
 AFTER = {
-    "pages/7_Generate.py": "Draw names from any model you trained and watch one being drawn step by step.",
-    "pages/8_Models.py": "Every lecture's model in one place.",
-    "pages/9_Compare.py": "Overlay this session's runs, line up their settings, export them.",
+    "pages/6_Generate.py": "Draw names from any model you trained and watch one being drawn step by step.",
+    "pages/7_Models.py": "Every lecture's model in one place.",
+    "pages/8_Compare.py": "Overlay this session's runs, line up their settings, export them.",
 }
 LABELS = {path: (label, icon) for path, label, icon in PAGES}
 

@@ -26,7 +26,7 @@ import torch  # noqa: E402
 from makemore.data import load_data  # noqa: E402
 from makemore.models import DeepMLPConfig  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
-from makemore.train import TrainConfig, build_trainer  # noqa: E402
+from makemore.training import TrainConfig, build_trainer  # noqa: E402
 from ui import diagnostics_panel, live, pacing  # noqa: E402
 
 

@@ -25,8 +25,8 @@ import torch  # noqa: E402
 
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import PRESETS  # noqa: E402
-from makemore.sweep import Sweep  # noqa: E402
-from makemore.train import build_trainer  # noqa: E402
+from makemore.training import build_trainer  # noqa: E402
+from makemore.training.sweep import Sweep  # noqa: E402
 
 STEPS = 100  # per round, for each side
 

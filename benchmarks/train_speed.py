@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from benchmarks.notebook_loops import NotebookDeep, NotebookMLP, NotebookWaveNet  # noqa: E402
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import PRESETS  # noqa: E402
-from makemore.train import build_trainer  # noqa: E402
+from makemore.training import build_trainer  # noqa: E402
 
 
 @dataclass(frozen=True)

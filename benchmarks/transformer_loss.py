@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from makemore.data import Vocabulary, WordData, makemore_split, read_words  # noqa: E402
+from makemore.models import fitted_to  # noqa: E402
 from makemore.presets import PRESETS  # noqa: E402
-from makemore.sequence_models import fitted_to  # noqa: E402
-from makemore.train import build_trainer  # noqa: E402
+from makemore.training import build_trainer  # noqa: E402
 
 EVAL_BATCH = 100  # words per batch in makemore.py's evaluate()
 EVAL_BATCHES = 10  # its max_batches

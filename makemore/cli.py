@@ -15,13 +15,14 @@ from pathlib import Path
 
 import torch
 
-from . import backprop, checkpoint, diagnostics, reproduce
+from . import checkpoint, reproduce
 from .data import MAKEMORE_SEED, DataError, load_data
-from .models import ConfigError, build_model, layers_of
+from .lessons import backprop
+from .models import ConfigError, build_model, fitted_to, layers_of
 from .presets import PRESETS, get_preset
-from .sample import sample_names
-from .sequence_models import fitted_to
-from .train import Trainer, build_trainer
+from .sampling import sample_names
+from .stats import diagnostics
+from .training import Trainer, build_trainer
 
 CHUNK = 500  # steps between progress updates
 DIAGNOSE_STEPS = 1001  # the lecture stops its deep net after step 1000

@@ -4,9 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .data import MAKEMORE_SEED
-from .models import DeepMLPConfig, MLPConfig, NeuralBigramConfig, NGramConfig, WaveNetConfig
-from .sequence_models import BoWConfig, GRUConfig, RNNConfig, TransformerConfig
-from .train import TrainConfig
+from .models import (
+    BoWConfig,
+    DeepMLPConfig,
+    GRUConfig,
+    MLPConfig,
+    NeuralBigramConfig,
+    NGramConfig,
+    RNNConfig,
+    TransformerConfig,
+    WaveNetConfig,
+)
+from .training import TrainConfig
 
 LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647) in parts 1-4
 SAMPLE_SEED = LECTURE_SEED + 10  # the lectures' sampling generator (parts 2-5)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 
 from .data import WordData
 from .presets import PRESETS
-from .train import Trainer, build_trainer
+from .training import Trainer, build_trainer
 
 TOLERANCE = 0.01  # how close to the lecture's final train and dev losses counts as reproduced
 PRESET_NAMES = [name for name, p in PRESETS.items() if p.lecture.train is not None and p.lecture.dev is not None]

@@ -3,7 +3,7 @@ import streamlit as st
 
 from makemore.models import DeepMLPConfig
 from makemore.presets import SAMPLE_SEED
-from makemore.train import TrainConfig
+from makemore.training import TrainConfig
 from ui import diagnostics_panel as panel
 from ui.controls import deep_net_controls
 from ui.export import export_menu

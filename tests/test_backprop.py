@@ -4,12 +4,23 @@ from dataclasses import replace
 import pytest
 import torch
 
-from makemore import twins
-from makemore.backprop import (CHECK_ORDER, FORMULAS, MISTAKES, STEPS, cmp_lines, fused_gradients, gradcheck,
-                               lecture_batch, one_go_checks, verdict)
+from makemore.lessons import backprop_twins
+from makemore.lessons.backprop import (
+    CHECK_ORDER,
+    FORMULAS,
+    MISTAKES,
+    STEPS,
+    cmp_lines,
+    gradcheck,
+    lecture_batch,
+    one_go_checks,
+    verdict,
+)
 from makemore.models import build_model
 from makemore.presets import PRESETS
-from makemore.train import ExactStep, TrainConfig
+from makemore.training import TrainConfig
+from makemore.training.by_hand import fused_gradients
+from makemore.training.trainer import ExactStep
 
 
 @pytest.fixture
@@ -85,7 +96,7 @@ def test_the_formulas_in_one_go_match_autograd(part4):
 @pytest.fixture
 def pair(default_data):
     train = TrainConfig(steps=300, lr_decay_at=150, stats_every=0)
-    return twins.build_twins(PRESETS["backprop"].model, train, default_data, 2147483647)
+    return backprop_twins.build_twins(PRESETS["backprop"].model, train, default_data, 2147483647)
 
 
 def test_twins_run_the_lectures_operations_by_hand_and_by_autograd(pair):
@@ -95,26 +106,26 @@ def test_twins_run_the_lectures_operations_by_hand_and_by_autograd(pair):
 
 
 def test_twin_losses_coincide(pair):
-    assert twins.advance(pair, 200) == 200
-    frame = twins.loss_frame(pair)
-    manual, auto = (frame[frame["backward"] == b]["loss"].to_numpy() for b in twins.BACKWARDS)
+    assert backprop_twins.advance(pair, 200) == 200
+    frame = backprop_twins.loss_frame(pair)
+    manual, auto = (frame[frame["backward"] == b]["loss"].to_numpy() for b in backprop_twins.BACKWARDS)
     assert len(manual) == len(auto) == 200
-    assert abs(manual - auto).max() == pytest.approx(twins.largest_gap(pair)) and twins.largest_gap(pair) < 1e-4
+    assert abs(manual - auto).max() == pytest.approx(backprop_twins.largest_gap(pair)) and backprop_twins.largest_gap(pair) < 1e-4
 
 
 def test_tick_keeps_the_twins_in_step_and_stops_at_the_end(pair):
     assert pair.status == "ready"
     pair.running = True
-    done = twins.tick(pair, budget=10.0, max_steps=120)
+    done = backprop_twins.tick(pair, budget=10.0, max_steps=120)
     assert done == 120 and pair.manual.step == pair.autograd.step == 120 and pair.status == "training"
-    twins.tick(pair, budget=10.0)
+    backprop_twins.tick(pair, budget=10.0)
     assert pair.step == 300 and pair.autograd.step == 300 and not pair.running and pair.status == "finished"
 
 
 def test_evaluate_measures_both_twins_on_the_whole_splits(pair):
-    twins.advance(pair, 50)
-    results = twins.evaluate(pair)
-    assert list(results.columns) == list(twins.BACKWARDS) and list(results.index) == ["train", "dev"]
+    backprop_twins.advance(pair, 50)
+    results = backprop_twins.evaluate(pair)
+    assert list(results.columns) == list(backprop_twins.BACKWARDS) and list(results.index) == ["train", "dev"]
     assert results.loc["dev", "autograd"] == pytest.approx(pair.autograd.evaluate("dev"))
     assert results.loc["train", "hand-written"] == pytest.approx(results.loc["train", "autograd"], abs=1e-4)
     assert pair.results_step == 50

@@ -14,13 +14,13 @@ import torch
 from makemore import checkpoint, cli
 from makemore.data import MAX_FILE_BYTES, load_data
 from makemore.models import DeepMLPConfig, build_model
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
 from ui.settings import UPLOAD_CHOICE
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
-COMPARE = "pages/9_Compare.py"
+COMPARE = "pages/8_Compare.py"
 MANY_CHARACTERS = "".join(chr(c) for c in range(0x10000, 0x10000 + 100_000))  # planes 1-2: no spaces, no breaks
 
 # name -> (file bytes, what the message must say)

@@ -15,8 +15,19 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, opened, press_until,
-                           start_sweep, sweep_panel, wait_until_idle, widget)
+from tests.browser import (
+    CHROMIUM,
+    TIMEOUT_MS,
+    VIEWPORT,
+    follow_sweep,
+    headless_chromium,
+    opened,
+    press_until,
+    start_sweep,
+    sweep_panel,
+    wait_until_idle,
+    widget,
+)
 from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages

@@ -6,13 +6,13 @@ from tests.apptest_helpers import open_page
 from ui.export import CHARTS, unchecked
 
 PAGES = {  # page -> (widget-key prefix, the Step button that fills its live charts, or None)
-    "pages/1_Data.py": ("data", None),
-    "pages/2_Bigram.py": ("bigram", "bigram_step100"),
+    "pages/0_Data.py": ("data", None),
+    "pages/1_Bigram.py": ("bigram", "bigram_step100"),
     "pages/3_Activations_and_BatchNorm.py": ("diag", "diag_step100"),
-    "pages/4_MLP.py": ("mlp", "mlp_step100"),
-    "pages/5_Backprop.py": ("backprop", "backprop_step100"),
-    "pages/6_WaveNet.py": ("wavenet", "wavenet_step1000"),
-    "pages/8_Models.py": ("models", "models_step100"),
+    "pages/2_MLP.py": ("mlp", "mlp_step100"),
+    "pages/4_Backprop.py": ("backprop", "backprop_step100"),
+    "pages/5_WaveNet.py": ("wavenet", "wavenet_step1000"),
+    "pages/7_Models.py": ("models", "models_step100"),
 }
 
 

@@ -4,10 +4,10 @@ import pytest
 from tests.apptest_helpers import open_page, open_with_url
 
 TOURS = {  # page -> (prefix, a control key, its value at the last stop)
-    "pages/2_Bigram.py": ("bigram", "bigram_reg", 0.01),
-    "pages/4_MLP.py": ("mlp", "mlp_n_hidden", 500),
-    "pages/5_Backprop.py": ("backprop", "backprop_mistake", "none"),
-    "pages/6_WaveNet.py": ("wavenet", "wavenet_n_hidden", 128),
+    "pages/1_Bigram.py": ("bigram", "bigram_reg", 0.01),
+    "pages/2_MLP.py": ("mlp", "mlp_n_hidden", 500),
+    "pages/4_Backprop.py": ("backprop", "backprop_mistake", "none"),
+    "pages/5_WaveNet.py": ("wavenet", "wavenet_n_hidden", 128),
 }
 
 
@@ -28,7 +28,7 @@ def test_walkthrough_runs_to_the_end_setting_the_controls(page):
 
 
 def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
-    at = open_page("pages/2_Bigram.py")
+    at = open_page("pages/1_Bigram.py")
     at = at.button(key="bigram_tour_start").click().run()
     at = at.button(key="bigram_tour_next").click().run()
     assert at.session_state["bigram_smoothing"] == 0.0
@@ -37,10 +37,10 @@ def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
 
 
 @pytest.mark.parametrize("page, params, key, expected", [
-    ("pages/2_Bigram.py", {"smoothing": "10"}, "bigram_smoothing", 10.0),
-    ("pages/7_Generate.py", {"preset": "mlp-bn", "steps": "1000"}, "gen_preset", "mlp-bn"),
-    ("pages/6_WaveNet.py", {"block_size": "3", "levels": "1", "bug": "1"}, "wavenet_bn_bug", True),
-    ("pages/5_Backprop.py", {"mistake": "forget_bessel"}, "backprop_mistake", "forget_bessel"),
+    ("pages/1_Bigram.py", {"smoothing": "10"}, "bigram_smoothing", 10.0),
+    ("pages/6_Generate.py", {"preset": "mlp-bn", "steps": "1000"}, "gen_preset", "mlp-bn"),
+    ("pages/5_WaveNet.py", {"block_size": "3", "levels": "1", "bug": "1"}, "wavenet_bn_bug", True),
+    ("pages/4_Backprop.py", {"mistake": "forget_bessel"}, "backprop_mistake", "forget_bessel"),
 ])
 def test_links_set_each_pages_controls(page, params, key, expected):
     at = open_with_url(page, **params)
@@ -51,7 +51,7 @@ def test_links_set_each_pages_controls(page, params, key, expected):
 
 
 def test_a_bad_link_value_on_a_lesson_page_falls_back_with_a_notice():
-    at = open_with_url("pages/4_MLP.py", lr="fast", n_hidden="7")
+    at = open_with_url("pages/2_MLP.py", lr="fast", n_hidden="7")
     assert not at.exception
     notices = " ".join(w.value for w in at.warning)
     assert "lr=fast" in notices and "n_hidden=7" in notices
@@ -64,9 +64,9 @@ def sidebar_link(at) -> str:
     return links[0]
 
 
-@pytest.mark.parametrize("page", ["streamlit_app.py", "pages/1_Data.py", "pages/2_Bigram.py", "pages/4_MLP.py",
-                                  "pages/5_Backprop.py", "pages/6_WaveNet.py", "pages/7_Generate.py",
-                                  "pages/8_Models.py", "pages/9_Compare.py"])
+@pytest.mark.parametrize("page", ["streamlit_app.py", "pages/0_Data.py", "pages/1_Bigram.py", "pages/2_MLP.py",
+                                  "pages/4_Backprop.py", "pages/5_WaveNet.py", "pages/6_Generate.py",
+                                  "pages/7_Models.py", "pages/8_Compare.py"])
 def test_every_page_has_a_copy_link_with_its_controls(page):
     at = open_page(page)
     assert not at.exception, at.exception
@@ -76,7 +76,7 @@ def test_every_page_has_a_copy_link_with_its_controls(page):
 
 
 def test_copy_link_follows_a_changed_control():
-    at = open_page("pages/2_Bigram.py")
+    at = open_page("pages/1_Bigram.py")
     assert "count=7" not in sidebar_link(at)
     at = at.number_input(key="bigram_sample_count__w").set_value(7).run()
     assert "count=7" in sidebar_link(at)

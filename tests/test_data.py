@@ -4,8 +4,16 @@ import random
 import pytest
 import torch
 
-from makemore.data import (DEFAULT_WORDS_PATH, DataError, Vocabulary, WordData, build_windows, lecture_split,
-                           load_data, parse_words)
+from makemore.data import (
+    DEFAULT_WORDS_PATH,
+    DataError,
+    Vocabulary,
+    WordData,
+    build_windows,
+    lecture_split,
+    load_data,
+    parse_words,
+)
 
 
 def lecture_windows(words, stoi, block_size):

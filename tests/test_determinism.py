@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from makemore import checkpoint, cli
-from makemore.sample import sample_names
+from makemore.sampling import sample_names
 from tests.apptest_helpers import open_page
 from ui import runs
 

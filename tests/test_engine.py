@@ -4,11 +4,14 @@ from dataclasses import replace
 import pytest
 import torch
 
-from makemore import diagnostics, engine
-from makemore.flat import FlatParameters
+from makemore import engine
+from makemore.engine import fast_step
+from makemore.engine.flat import FlatParameters
 from makemore.models import DeepMLPConfig, build_model
 from makemore.presets import PRESETS
-from makemore.train import ExactStep, TrainConfig, build_trainer
+from makemore.stats import diagnostics
+from makemore.training import TrainConfig, build_trainer
+from makemore.training.trainer import ExactStep
 
 LECTURE_NETS = ["mlp", "mlp-bn", "deep", "backprop", "wavenet"]
 
@@ -111,7 +114,7 @@ def test_statistics_are_the_same_whatever_ring_the_recordings_wait_in(default_da
     config = replace(preset.train, stats_every=1)
     wide = build_trainer(preset.model, config, default_data, preset.seed)
     slot_bytes = wide.stepper.flat.buffer.numel() * wide.stepper.flat.buffer.element_size()
-    monkeypatch.setattr(engine, "RING_BYTES", 3 * slot_bytes)
+    monkeypatch.setattr(fast_step, "RING_BYTES", 3 * slot_bytes)
     narrow = build_trainer(preset.model, config, default_data, preset.seed)
     assert narrow.stepper.pending_limit == 3 and wide.stepper.pending_limit > 7
     for _ in range(6):

@@ -1,12 +1,12 @@
-"""makemore/generation.py and embeddings.py: tracing any sample, the names file, quick presets, the C plot."""
+"""makemore/lessons/sampling.py and lessons/mlp.py: tracing any sample, the names file, quick presets, the C plot."""
 import pytest
 import torch
 
-from makemore.embeddings import embedding_frame, plane_coordinates
-from makemore.generation import names_text, quick_schedule, step_frame, trace_nth
+from makemore.lessons.mlp import embedding_frame, plane_coordinates
+from makemore.lessons.sampling import names_text, quick_schedule, step_frame, trace_nth
 from makemore.presets import PRESETS
-from makemore.sample import Sample, sample_names
-from makemore.train import build_trainer
+from makemore.sampling import Sample, sample_names
+from makemore.training import build_trainer
 
 
 @pytest.fixture(scope="module")

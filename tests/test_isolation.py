@@ -8,7 +8,7 @@ import torch
 
 from makemore.models import DeepMLPConfig
 from makemore.presets import LECTURE_SEED
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
 

@@ -1,10 +1,10 @@
 """The lectures' printed numbers, reproduced on names.txt (skipped where it is absent)."""
 import pytest
 
-from makemore import diagnostics
 from makemore.data import load_data
 from makemore.presets import PRESETS
-from makemore.train import build_trainer
+from makemore.stats import diagnostics
+from makemore.training import build_trainer
 
 
 def test_bigram_counts_nll(lecture_names_path):

@@ -1,11 +1,11 @@
-"""makemore/lr_finder.py: the exponential sweep of part 2 and its suggested range."""
+"""makemore/lessons/mlp.py: the exponential sweep of part 2 and its suggested range."""
 import pandas as pd
 import pytest
 import torch
 
-from makemore.lr_finder import lr_sweep, suggest
+from makemore.lessons.mlp import lr_sweep, suggest
 from makemore.models import MLPConfig
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
 
 
 def test_sweep_raises_lr_exponentially_and_matches_the_trainer(default_data):

@@ -6,9 +6,9 @@ import os
 
 import torch
 
-from makemore.history import History
 from makemore.models import DeepMLPConfig, layers_of
-from makemore.train import TrainConfig, build_trainer
+from makemore.stats.history import History
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import open_page, with_word_list
 from tests.streamlit_server import resident_bytes
 from ui.runs import MAX_RUNS

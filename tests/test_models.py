@@ -6,7 +6,7 @@ import torch
 
 from makemore.models import ConfigError, DeepMLPConfig, WaveNetConfig, build_model, config_from_dict, config_to_dict
 from makemore.presets import PRESETS, SAMPLE_SEED
-from makemore.train import build_trainer
+from makemore.training import build_trainer
 
 LECTURE_PARAMS = {"bigram": 729, "bigram-nn": 729, "mlp": 11897, "mlp-bn": 12097, "deep": 47024,
                   "backprop": 12297, "wavenet": 76579,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from makemore.models import DeepMLPConfig
-from makemore.train import build_trainer
+from makemore.training import build_trainer
 from tests.apptest_helpers import charts, open_page
 
 PAGE = "pages/3_Activations_and_BatchNorm.py"

@@ -6,7 +6,16 @@ import tomllib
 import pytest
 
 from tests.conftest import ROOT
-from ui.pacing import AWAY_PER_TRAINING, MAX_BUDGET, MIN_BUDGET, MIN_TRAINING_SHARE, SEND_SECONDS, TICK_SECONDS, FairTurns, Pace
+from ui.pacing import (
+    AWAY_PER_TRAINING,
+    MAX_BUDGET,
+    MIN_BUDGET,
+    MIN_TRAINING_SHARE,
+    SEND_SECONDS,
+    TICK_SECONDS,
+    FairTurns,
+    Pace,
+)
 
 
 def test_turns_are_exclusive_and_granted_in_arrival_order():

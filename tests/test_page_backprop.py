@@ -1,11 +1,11 @@
 """The backprop page (part 4): the gradient check, the break-it selector, the formulas, the twin training."""
 import pytest
 
-from makemore import backprop, twins
+from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
 from tests.apptest_helpers import chart_with_columns, open_page
 
-PAGE = "pages/5_Backprop.py"
+PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
 
 
@@ -57,11 +57,11 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_step100").click().run()
     assert not at.exception
-    pair: twins.Twins = at.session_state["backprop_twins"]
+    pair: backprop_twins.Twins = at.session_state["backprop_twins"]
     assert pair.manual.step == pair.autograd.step == 100 and pair.manual.config.lr_decay_at == 500
     frame = chart_with_columns(at, "step", "loss", "backward")[0]["data"][0]
-    assert set(frame["backward"]) == set(twins.BACKWARDS) and len(frame) == 200
-    assert float(at.metric[0].value) == pytest.approx(twins.largest_gap(pair), rel=0.05)
+    assert set(frame["backward"]) == set(backprop_twins.BACKWARDS) and len(frame) == 200
+    assert float(at.metric[0].value) == pytest.approx(backprop_twins.largest_gap(pair), rel=0.05)
     results = at.dataframe[-1].value
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 
@@ -77,9 +77,9 @@ def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = at.button(key="backprop_reset").click().run()
     at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
-    generate = open_page("pages/7_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
+    generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
     assert not generate.exception and len(generate.dataframe[0].value) == 5
-    compare = open_page("pages/9_Compare.py", runs=dict(at.session_state["runs"]))
+    compare = open_page("pages/8_Compare.py", runs=dict(at.session_state["runs"]))
     assert not compare.exception and "Backprop · autograd twin" in compare.dataframe[0].value.to_string()
 
 

@@ -4,14 +4,14 @@ import math
 import pytest
 import torch
 
-from makemore import ngram
 from makemore.data import build_windows, load_data
+from makemore.lessons import bigram
 from makemore.models import NGramConfig
 from makemore.presets import LECTURE_SEED
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import chart_with_columns, open_page, with_word_list
 
-PAGE = "pages/2_Bigram.py"
+PAGE = "pages/1_Bigram.py"
 
 
 def nll_table(at):
@@ -26,7 +26,7 @@ def counted_nll(data, block_size, smoothing, split):
 
 def lecture_samples(data, smoothing, n, seed):
     """The lecture's sampling loop on P = (N + smoothing) counted over all words."""
-    P = (ngram.count_table(data.words, data.vocab, 1) + smoothing).float()
+    P = (bigram.count_table(data.words, data.vocab, 1) + smoothing).float()
     P /= P.sum(1, keepdim=True)
     g = torch.Generator().manual_seed(seed)
     names = []

@@ -4,12 +4,12 @@ import pytest
 
 from makemore.charts.compare import LEGEND_PX, LEGEND_ROW_PX, runs_loss_chart, runs_update_chart
 from makemore.models import DeepMLPConfig
-from makemore.sample import sample_names
-from makemore.train import TrainConfig, build_trainer
+from makemore.sampling import sample_names
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import chart_with_columns, open_page
 from ui import runs
 
-PAGE = "pages/9_Compare.py"
+PAGE = "pages/8_Compare.py"
 
 
 def make_record(data, gain, label, steps=60):

@@ -1,11 +1,11 @@
 """The Data page: sizes, charts and the bigram matrix checked against the package."""
 import pytest
 
-from makemore import ngram
 from makemore.data import load_data
+from makemore.lessons import bigram
 from tests.apptest_helpers import chart_with_columns, open_page, with_word_list
 
-PAGE = "pages/1_Data.py"
+PAGE = "pages/0_Data.py"
 
 
 def matrix(at):
@@ -38,7 +38,7 @@ def test_length_and_character_charts(default_data):
 def test_count_matrix_is_the_lectures_figure(default_data):
     at = open_page(PAGE)
     cells = matrix(at)
-    N = ngram.count_table(default_data.words, default_data.vocab, 1)
+    N = bigram.count_table(default_data.words, default_data.vocab, 1)
     stoi = default_data.vocab.stoi
     assert len(cells) == 27 * 27
     for pair in [".a", "em", "a.", "qu"]:
@@ -53,7 +53,7 @@ def test_toggle_to_row_normalized_probabilities(default_data):
     assert not at.exception
     frame = chart_with_columns(at, "pair", "value", "first", "second")[0]["data"][0]
     assert frame.groupby("first")["value"].sum().to_numpy() == pytest.approx(1.0)
-    N = ngram.count_table(default_data.words, default_data.vocab, 1).double()
+    N = bigram.count_table(default_data.words, default_data.vocab, 1).double()
     e, m = default_data.vocab.stoi["e"], default_data.vocab.stoi["m"]
     assert frame.set_index("pair").loc["em", "value"] == pytest.approx((N[e, m] / N[e].sum()).item())
 

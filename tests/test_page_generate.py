@@ -2,15 +2,15 @@
 import pytest
 import torch
 
-from makemore.generation import trace_nth
+from makemore.lessons.sampling import trace_nth
 from makemore.models import MLPConfig
 from makemore.presets import SAMPLE_SEED
-from makemore.sample import sample_names
-from makemore.train import TrainConfig, build_trainer
+from makemore.sampling import sample_names
+from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import chart_with_columns, open_page
 from ui import runs
 
-PAGE = "pages/7_Generate.py"
+PAGE = "pages/6_Generate.py"
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
 """The MLP page (part 2): controls -> config, the learning-rate finder, training, the embedding plot."""
 import pytest
 
-from makemore.lr_finder import lr_sweep
+from makemore.lessons.mlp import lr_sweep
 from makemore.models import MLPConfig
 from tests.apptest_helpers import chart_with_columns, open_page
 
-PAGE = "pages/4_MLP.py"
+PAGE = "pages/2_MLP.py"
 SMALL = dict(mlp_n_hidden=25, mlp_steps=1_000)  # a quick network for the tests
 
 

@@ -3,11 +3,10 @@ from dataclasses import replace
 
 import pytest
 
-from makemore.models import build_model
-from makemore.sequence_models import BoWConfig, RNNConfig, fitted_to
+from makemore.models import BoWConfig, RNNConfig, build_model, fitted_to
 from tests.apptest_helpers import chart_with_columns, open_page, with_word_list
 
-PAGE = "pages/8_Models.py"
+PAGE = "pages/7_Models.py"
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "harper", "evelyn",
          "abigail", "emily", "ella", "elizabeth", "camila", "luna", "sofia", "avery", "mila", "aria"]
 
@@ -112,11 +111,11 @@ def test_the_live_tick_trains_the_page_run(small_list):
 
 
 def test_a_run_from_this_page_makes_names_on_the_generate_page(small_list):
-    from makemore.sample import sample_names
+    from makemore.sampling import sample_names
     at = step(choose(open_page(PAGE, **small_list), "transformer"), 1)
     registry = at.session_state["runs"]
     record = next(iter(registry.values()))
-    generate = open_page("pages/7_Generate.py", **small_list, runs=registry, gen_count=6, gen_seed=4)
+    generate = open_page("pages/6_Generate.py", **small_list, runs=registry, gen_count=6, gen_seed=4)
     assert not generate.exception
     expected = sample_names(record.model, record.vocab, 6, 4, known_words=record.words)
     assert generate.dataframe[0].value["name"].tolist() == [s.name + ("…" if s.truncated else "") for s in expected]

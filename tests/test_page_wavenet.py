@@ -4,11 +4,11 @@ from dataclasses import replace
 import pytest
 
 from makemore.layers import BatchNorm1d
-from makemore.wavenet_tools import LECTURE_LOG, dilated_tree
+from makemore.lessons.wavenet import LECTURE_LOG, dilated_tree
 from tests.apptest_helpers import chart_with_columns, open_page
 from tests.test_wavenet_tools import LECTURE_LAYERS
 
-PAGE = "pages/6_WaveNet.py"
+PAGE = "pages/5_WaveNet.py"
 SMALL = dict(wavenet_n_embd=4, wavenet_n_hidden=32, wavenet_steps=1_000)  # a quick network for training tests
 
 

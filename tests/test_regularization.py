@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from makemore.data import DEFAULT_WORDS_PATH, WordData, read_words
-from makemore.models import ConfigError, build_model
+from makemore.models import ConfigError, TransformerConfig, build_model
+from makemore.models.sequence import SeededDropout
 from makemore.presets import PRESETS
-from makemore.sequence_models import SeededDropout, TransformerConfig
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
 from tests.cli_helpers import last_json, run
 
 WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "harper", "evelyn"] * 3

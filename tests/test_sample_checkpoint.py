@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from makemore import checkpoint
-from makemore.generation import trace_nth
+from makemore.lessons.sampling import trace_nth
 from makemore.presets import PRESETS
-from makemore.sample import sample_names
-from makemore.train import build_trainer
+from makemore.sampling import sample_names
+from makemore.training import build_trainer
 
 
 @pytest.fixture(scope="module")

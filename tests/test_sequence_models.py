@@ -8,14 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from makemore import checkpoint, diagnostics
-from makemore import inspect_sequence as inspect
+from makemore import checkpoint
 from makemore.data import Vocabulary, WordData, build_sequences, makemore_split
-from makemore.models import ConfigError, build_model
+from makemore.lessons import models as inspect
+from makemore.models import SEQUENCE_FAMILIES, ConfigError, TransformerConfig, build_model, fitted_to
 from makemore.presets import PRESETS
-from makemore.sample import sample_names
-from makemore.sequence_models import SEQUENCE_FAMILIES, TransformerConfig, fitted_to
-from makemore.train import build_trainer
+from makemore.sampling import sample_names
+from makemore.stats import diagnostics
+from makemore.training import build_trainer
 from tests.conftest import ROOT
 
 FAMILIES = list(SEQUENCE_FAMILIES)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from makemore.models import ConfigError, DeepMLPConfig
-from makemore.sweep import Sweep, tanh_of_twice_
-from makemore.train import TrainConfig, build_trainer
+from makemore.training import TrainConfig, build_trainer
+from makemore.training.sweep import Sweep, tanh_of_twice_
 
 SMALL = DeepMLPConfig(n_hidden=32, n_layers=3)
 TRAIN = TrainConfig(steps=1000, stats_every=10)

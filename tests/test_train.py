@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import torch
 
-from makemore.history import History
 from makemore.models import DeepMLPConfig
 from makemore.presets import PRESETS
-from makemore.train import TrainConfig, build_trainer
+from makemore.stats.history import History
+from makemore.training import TrainConfig, build_trainer
 
 
 def small_deep(**kw):

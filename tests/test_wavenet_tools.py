@@ -5,10 +5,20 @@ import pytest
 import torch
 
 from makemore.charts.wavenet import dilated_tree_chart, running_mean_chart, smoothed_loss_chart
+from makemore.lessons.wavenet import (
+    LECTURE_LOG,
+    batchnorm_table,
+    block_means,
+    context_windows,
+    dilated_tree,
+    layer_table,
+    lecture_step,
+    level_groups,
+    performance_row,
+    running_mean_frame,
+    shared_units,
+)
 from makemore.models import ConfigError, WaveNetConfig, build_model
-from makemore.wavenet_tools import (LECTURE_LOG, batchnorm_table, block_means, context_windows, dilated_tree,
-                                    layer_table, lecture_step, level_groups, performance_row, running_mean_frame,
-                                    shared_units)
 
 # the lecture's printout for its scaled-up net, a batch of 4: (layer, output shape, parameters)
 LECTURE_LAYERS = [

@@ -6,9 +6,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from makemore import diagnostics as dg
 from makemore.charts import training as charts
 from makemore.layers import NONLINEARITIES
+from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
 from ui.live import LiveRun, status_line

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from makemore.train import Trainer
+from makemore.training import Trainer
 from ui.state import persistent_widget
 
 

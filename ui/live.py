@@ -15,7 +15,7 @@ from typing import Callable
 import streamlit as st
 
 from makemore.models import config_to_dict
-from makemore.train import Trainer, TrainConfig, build_trainer
+from makemore.training import TrainConfig, Trainer, build_trainer
 from ui import runs
 from ui.pacing import TICK_SECONDS, paced_fragment
 from ui.presentation import button_row

@@ -8,15 +8,15 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [  # (file, label, icon), in the order a class meets them
     ("streamlit_app.py", "Home: the learning map", ":material/home:"),
-    ("pages/1_Data.py", "The data set", ":material/table_view:"),
-    ("pages/2_Bigram.py", "1 · Bigram", ":material/grid_on:"),
-    ("pages/4_MLP.py", "2 · MLP", ":material/hub:"),
+    ("pages/0_Data.py", "The data set", ":material/table_view:"),
+    ("pages/1_Bigram.py", "1 · Bigram", ":material/grid_on:"),
+    ("pages/2_MLP.py", "2 · MLP", ":material/hub:"),
     ("pages/3_Activations_and_BatchNorm.py", "3 · Activations & BatchNorm", ":material/monitoring:"),
-    ("pages/5_Backprop.py", "4 · Backprop by hand", ":material/functions:"),
-    ("pages/6_WaveNet.py", "5 · WaveNet", ":material/account_tree:"),
-    ("pages/7_Generate.py", "Make more names", ":material/auto_awesome:"),
-    ("pages/8_Models.py", "All the models", ":material/model_training:"),
-    ("pages/9_Compare.py", "Compare runs", ":material/compare_arrows:"),
+    ("pages/4_Backprop.py", "4 · Backprop by hand", ":material/functions:"),
+    ("pages/5_WaveNet.py", "5 · WaveNet", ":material/account_tree:"),
+    ("pages/6_Generate.py", "Make more names", ":material/auto_awesome:"),
+    ("pages/7_Models.py", "All the models", ":material/model_training:"),
+    ("pages/8_Compare.py", "Compare runs", ":material/compare_arrows:"),
 ]
 
 

@@ -16,9 +16,9 @@ import streamlit as st
 
 from makemore import checkpoint
 from makemore.data import Vocabulary
-from makemore.diagnostics import parameter_blocks, update_ratio_frame
 from makemore.models import LanguageModel, config_to_dict, layers_of
-from makemore.train import TrainConfig, Trainer
+from makemore.stats.diagnostics import parameter_blocks, update_ratio_frame
+from makemore.training import TrainConfig, Trainer
 
 MAX_RUNS = 12  # the oldest run is dropped beyond this
 

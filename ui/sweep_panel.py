@@ -16,8 +16,8 @@ import streamlit as st
 from makemore.charts.sweep import sweep_loss_chart, sweep_saturation_chart
 from makemore.data import WordData
 from makemore.models import ConfigError, DeepMLPConfig
-from makemore.sweep import MAX_COPIES, MIN_COPIES, Sweep
-from makemore.train import TrainConfig
+from makemore.training import TrainConfig
+from makemore.training.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from ui.export import export_menu, show_chart
 from ui.pacing import paced_fragment
 from ui.presentation import button_row, side_by_side

@@ -16,7 +16,7 @@ def pair_heatmap(frame: pd.DataFrame, value_title: str, value_format: str = "d",
                  value_max: float | None = None, height: int | None = None) -> alt.Chart:
     """A bigram matrix: rows are the first character, columns the next, darker = larger.
 
-    frame: first, second, pair, value, row, col (from makemore.ngram.matrix_frame). Labelled,
+    frame: first, second, pair, value, row, col (from makemore.lessons.bigram.matrix_frame). Labelled,
     each cell shows its pair and value as in the lecture's figure; otherwise only on hover.
     value_max fixes the top of the colour scale, so that two heatmaps can share it.
     """

@@ -13,7 +13,7 @@ def lr_finder_chart(sweep: pd.DataFrame, suggestion=None, height: int = HEIGHT) 
     """Loss at each step of the sweep against that step's lr (log axis), faint raw and bold smoothed,
     with the suggested range shaded and its pick marked.
 
-    sweep: lr, loss, smoothed. suggestion: a makemore.lr_finder.Suggestion or None.
+    sweep: lr, loss, smoothed. suggestion: a makemore.lessons.mlp.Suggestion or None.
     """
     if sweep.empty:
         return empty_chart("Run the finder to see loss against learning rate", height)

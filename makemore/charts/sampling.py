@@ -10,7 +10,7 @@ from .core import HEIGHT, empty_chart
 def next_char_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     """Bars of P(next character) in vocabulary order; the drawn one in orange.
 
-    frame: token, label, prob, chosen (from makemore.generation.step_frame).
+    frame: token, label, prob, chosen (from makemore.lessons.sampling.step_frame).
     """
     if frame.empty:
         return empty_chart("No step to show", height)

@@ -5,8 +5,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .core import (HEIGHT, LOSS_PADDING, block_color_encoding, downsample, empty_chart, horizontal_guide,
-                   layered, uniform_guess_guide)
+from .core import (
+    HEIGHT,
+    LOSS_PADDING,
+    block_color_encoding,
+    downsample,
+    empty_chart,
+    horizontal_guide,
+    layered,
+    uniform_guess_guide,
+)
 
 PINNED_COLOR = "#9e9e9e"
 UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)

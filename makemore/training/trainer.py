@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from . import backprop, diagnostics, engine, grouped_stats
-from .data import WordData
-from .history import History
-from .layers import Nonlinearity
-from .models import LanguageModel, build_model, layers_of
+from .. import engine
+from ..data import WordData
+from ..layers import Nonlinearity
+from ..models import LanguageModel, build_model, layers_of
+from ..stats import diagnostics, grouped
+from ..stats.history import History
+from . import by_hand
 
 MAX_EVALS = 1000  # evaluation records kept (older ones thinned)
 MAX_RECORDINGS = 32  # recorded steps whose statistics are computed together (bounds the memory held)
@@ -275,7 +277,7 @@ class ExactStep:
         model = self.model
         if model.manual_backward:
             with torch.no_grad():
-                loss, grads = backprop.fused_gradients(model, Xb, Yb)
+                loss, grads = by_hand.fused_gradients(model, Xb, Yb)
             for p, grad in zip(self.params, grads):
                 p.grad = grad
             return loss
@@ -298,7 +300,7 @@ class ExactStep:
         ratios and saturation summary."""
         update_log10 = diagnostics.update_ratios(self.params, self._changes)
         nonlinearities = [layer for layer in layers_of(self.model) if isinstance(layer, Nonlinearity)]
-        saturation = grouped_stats.saturation(nonlinearities, [layer.out for layer in nonlinearities])
+        saturation = grouped.saturation(nonlinearities, [layer.out for layer in nonlinearities])
         return _Capture(step, diagnostics.capture(self.model, step, lr, update_log10), saturation)
 
     def statistics(self, recordings: list["_Capture"]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -344,5 +346,5 @@ def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed:
     generator = torch.Generator().manual_seed(seed)
     model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
     if model.manual_backward:
-        backprop.check_manual_model(model)
+        by_hand.check_manual_model(model)
     return Trainer(model, data, train_config, generator, device)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .train import TrainConfig, Trainer, build_trainer
+from ..training import TrainConfig, Trainer, build_trainer
 
 BACKWARDS = ("hand-written", "autograd")  # how each twin gets its gradients
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import WordData, build_windows
-from .models import NGramConfig, NGramCounts, context_rows, lecture_mean_nll
-from .word_stats import visible
+from ..data import WordData, build_windows
+from ..models import NGramConfig, NGramCounts, context_rows, lecture_mean_nll
+from .data import visible
 
 MODEL_NAMES = {1: "bigram", 2: "trigram"}
 SMOOTHINGS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # the slider's log scale

@@ -3,23 +3,23 @@
 They read a whole word at once, as makemore.py does: a row is [0] + word (0-padded) and the
 model predicts every next character in one pass, (B, T) -> (B, T, vocab) logits, with -1
 targets ignored. Each model names the modules worth inspecting; forward hooks keep their
-outputs in `.out` (see hooks.py), so part 3's diagnostics work on them unchanged.
+outputs in `.out` (see models/hooks.py), so part 3's diagnostics work on them unchanged.
 Parameters get PyTorch's default initialization, drawn from the generator passed in (the
 Transformer can take GPT-2's N(0, 0.02) instead, as makemore.py did until August 2022).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..layers import Tanh
 from . import hooks
-from .layers import Tanh
-from .models import ConfigError, LanguageModel, evaluating
+from .base import ConfigError, LanguageModel, evaluating
 
 EVAL_ROWS = 512  # words per forward pass when evaluating a split (bounds the kept outputs)
 NAMES_BLOCK_SIZE = 16  # names.txt's longest name (15) + 1: makemore.py's block size there
@@ -386,20 +386,3 @@ class Transformer(SequenceModel):
     def attention(self) -> list[torch.Tensor]:
         """Each block's attention weights from the last forward pass: n_layer x (B, n_head, T, T)."""
         return [block.attn.att for block in self.h]
-
-
-# ---------------------------------------------------------------------------------------------
-SEQUENCE_FAMILIES = {
-    RNNConfig.family: (RNNConfig, RecurrentNet),
-    GRUConfig.family: (GRUConfig, RecurrentNet),
-    BoWConfig.family: (BoWConfig, BoW),
-    TransformerConfig.family: (TransformerConfig, Transformer),
-}
-
-
-def fitted_to(config, data):
-    """A sequence model's config with makemore.py's block size for `data` (longest word + 1);
-    any other config unchanged."""
-    if config.family not in SEQUENCE_FAMILIES:
-        return config
-    return replace(config, block_size=data.max_word_length + 1)

@@ -3,11 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from makemore.charts.sampling import next_char_chart
-from makemore.generation import names_text, quick_schedule, step_frame, trace_nth
+from makemore.lessons.data import visible
+from makemore.lessons.sampling import names_text, quick_schedule, step_frame, trace_nth
 from makemore.presets import PRESETS, SAMPLE_SEED
-from makemore.sample import sample_names
-from makemore.train import build_trainer
-from makemore.word_stats import visible
+from makemore.sampling import sample_names
+from makemore.training import build_trainer
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side

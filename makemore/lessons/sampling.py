@@ -6,10 +6,10 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from .data import Vocabulary
-from .models import evaluating
-from .sample import DEFAULT_MAX_LENGTH, Sample, SampleStep, sample_one
-from .word_stats import visible
+from ..data import Vocabulary
+from ..models import evaluating
+from ..sampling import DEFAULT_MAX_LENGTH, Sample, SampleStep, sample_one
+from .data import visible
 
 
 def trace_nth(model, vocab: Vocabulary, seed: int, index: int, temperature: float = 1.0,

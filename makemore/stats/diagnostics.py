@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .layers import Embedding, FlattenConsecutive, Linear, Nonlinearity
-from .models import layers_of
+from ..layers import Embedding, FlattenConsecutive, Linear, Nonlinearity
+from ..models import layers_of
 
 HISTOGRAM_BINS = 60
 

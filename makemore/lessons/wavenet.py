@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from .diagnostics import layer_blocks
-from .layers import BatchNorm1d
-from .models import ConfigError, WaveNetConfig, build_model, evaluating, layers_of
+from ..layers import BatchNorm1d
+from ..models import ConfigError, WaveNetConfig, build_model, evaluating, layers_of
+from ..stats.diagnostics import layer_blocks
 
 LOSS_WINDOW = 1000  # the lecture's plot: torch.tensor(lossi).view(-1, 1000).mean(1)
 

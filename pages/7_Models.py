@@ -4,13 +4,13 @@ import math
 import pandas as pd
 import streamlit as st
 
-from makemore import inspect_sequence as inspect
 from makemore.charts.models import attention_chart, hidden_state_chart, leaderboard_chart
 from makemore.charts.training import density_chart, loss_chart, update_ratio_chart
 from makemore.data import DataError
+from makemore.lessons import models as inspect
+from makemore.models import BoWConfig, GRUConfig, RNNConfig, TransformerConfig, fitted_to
 from makemore.presets import MAKEMORE_TRAIN, SAMPLE_SEED
-from makemore.sequence_models import BoWConfig, GRUConfig, RNNConfig, TransformerConfig, fitted_to
-from makemore.train import TrainConfig
+from makemore.training import TrainConfig
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.live import LiveRun, control_buttons, live_area, live_run, status_line

@@ -4,13 +4,13 @@ import math
 import pandas as pd
 import streamlit as st
 
-from makemore import lr_finder
 from makemore.charts.mlp import embedding_chart, lr_finder_chart
 from makemore.charts.training import loss_chart
-from makemore.embeddings import embedding_frame
+from makemore.lessons import mlp as mlp_lesson
+from makemore.lessons.mlp import embedding_frame
 from makemore.models import MLPConfig, config_to_dict
 from makemore.presets import PRESETS
-from makemore.train import TrainConfig
+from makemore.training import TrainConfig
 from ui import runs
 from ui.cached import lr_sweep
 from ui.export import export_menu, show_chart
@@ -71,14 +71,14 @@ is_lecture_setup = (config_to_dict(config) == config_to_dict(LECTURE.model) and
 
 # ------------------------------------------------------------------------------------------ lr finder
 st.header("Finding a learning rate")
-st.write(f"The lecture's trick: train a fresh network for {lr_finder.SWEEP_STEPS:,} steps while raising the learning rate "
+st.write(f"The lecture's trick: train a fresh network for {mlp_lesson.SWEEP_STEPS:,} steps while raising the learning rate "
          "exponentially from 10⁻³ to 10⁰, and plot each step's loss against its learning rate.")
 sweep_key = (settings.data_key, config_to_dict(config), batch_size, settings.seed, settings.device)
 finder_row = button_row()  # "Use lr = ..." joins it once there is a suggestion
 if finder_row.button("Run the finder", key="mlp_find_lr", icon=":material/search:", type="primary",
-                     help=f"{lr_finder.SWEEP_STEPS:,} steps on a fresh copy of the network above; your training run "
+                     help=f"{mlp_lesson.SWEEP_STEPS:,} steps on a fresh copy of the network above; your training run "
                           "is not touched."):
-    with st.spinner(f"Sweeping the learning rate over {lr_finder.SWEEP_STEPS:,} steps…"):
+    with st.spinner(f"Sweeping the learning rate over {mlp_lesson.SWEEP_STEPS:,} steps…"):
         st.session_state[SWEEP] = (sweep_key, lr_sweep(settings.data_key, config, batch_size, settings.seed,
                                                        settings.device, data))
 stored = st.session_state.get(SWEEP)
@@ -88,7 +88,7 @@ elif stored[0] != sweep_key:
     st.caption("The network changed since the last sweep: run the finder again.")
 else:
     curve = stored[1]
-    suggestion = lr_finder.suggest(curve)
+    suggestion = mlp_lesson.suggest(curve)
     if suggestion is not None:
         pick = min(LRS, key=lambda v: abs(math.log10(v) - math.log10(suggestion.lr)))
         finder_row.button(f"Use lr = {pick:g}", key="mlp_use_lr", icon=":material/check:",
@@ -99,11 +99,11 @@ else:
     if suggestion is None:
         st.warning("The loss exploded at the very first step: this network cannot train even at lr 0.001.")
     else:
-        ended = "" if len(curve) == lr_finder.SWEEP_STEPS else \
+        ended = "" if len(curve) == mlp_lesson.SWEEP_STEPS else \
             f" The sweep stopped at lr {curve['lr'].iloc[-1]:.2g}: the loss exploded."
         st.caption(f"The loss falls faster as the lr grows, bottoms out, then turns up and gets noisy: too large a "
                    f"step overshoots. Shaded: the valley, where the smoothed loss is within "
-                   f"{lr_finder.VALLEY_TOLERANCE:.0%} of its lowest ({suggestion.low:.2g} to {suggestion.high:.2g}); "
+                   f"{mlp_lesson.VALLEY_TOLERANCE:.0%} of its lowest ({suggestion.low:.2g} to {suggestion.high:.2g}); "
                    f"its left edge is a safe pick.{ended}")
 
 # ------------------------------------------------------------------------------------------ training

@@ -4,10 +4,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from makemore import backprop, twins
 from makemore.charts.backprop import gradcheck_chart, twin_loss_chart
+from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
-from makemore.train import TrainConfig
+from makemore.training import TrainConfig
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_slider
@@ -115,9 +115,9 @@ train = TrainConfig(steps=steps, batch_size=32, lr=LECTURE.train.lr, lr_decay_at
 identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps}
 
 
-def measure_and_keep(current: twins.Twins) -> None:
+def measure_and_keep(current: backprop_twins.Twins) -> None:
     """Both twins' losses on the whole splits, and both kept in the session's runs (Generate, Compare)."""
-    twins.evaluate(current)
+    backprop_twins.evaluate(current)
     for backward, trainer in current.trainers.items():
         if trainer.step:
             runs.record(trainer, st.session_state[TWIN_RUN_IDS][backward], f"Backprop · {backward} twin",
@@ -125,8 +125,8 @@ def measure_and_keep(current: twins.Twins) -> None:
 
 
 def new_pair() -> None:
-    st.session_state[TWINS] = twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
-    st.session_state[TWIN_RUN_IDS] = {backward: runs.new_run_id() for backward in twins.BACKWARDS}
+    st.session_state[TWINS] = backprop_twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
+    st.session_state[TWIN_RUN_IDS] = {backward: runs.new_run_id() for backward in backprop_twins.BACKWARDS}
 
 
 if st.session_state.get(TWINS_BUILT_FOR) != identity:
@@ -134,7 +134,7 @@ if st.session_state.get(TWINS_BUILT_FOR) != identity:
         st.info("The settings changed: a new pair of networks was initialized.", icon=":material/autorenew:")
     new_pair()
     st.session_state[TWINS_BUILT_FOR] = identity
-pair: twins.Twins = st.session_state[TWINS]
+pair: backprop_twins.Twins = st.session_state[TWINS]
 
 row = button_row()
 if pair.running:
@@ -151,7 +151,7 @@ for n in (100, 1000):
                   help=f"Train both twins exactly {n:,} steps and stop."):
         pair.running = False
         with st.spinner(f"Training both twins {n:,} steps…"):
-            twins.advance(pair, n)
+            backprop_twins.advance(pair, n)
             measure_and_keep(pair)
 if row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
               help="Both twins start again from the same fresh initialization."):
@@ -161,16 +161,16 @@ if row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
     st.rerun()
 
 
-def draw_twins(current: twins.Twins) -> None:
+def draw_twins(current: backprop_twins.Twins) -> None:
     """Status, the two loss curves and, when measured, both twins' losses on the whole splits."""
     rates = " · ".join(f"{name} {t.steps_per_s:,.0f} steps/s" for name, t in current.trainers.items()
                        if t.step)
-    gap = twins.largest_gap(current)
+    gap = backprop_twins.largest_gap(current)
     total = current.manual.config.steps
     st.markdown(f"**Step {current.step:,} of {total:,}** · {rates or '–'} · *{current.status}*")
     chart_col, numbers_col = side_by_side([3, 2])
     with chart_col:
-        show_chart(twin_loss_chart(twins.loss_frame(current), chart_height(320)), P, "twin loss",
+        show_chart(twin_loss_chart(backprop_twins.loss_frame(current), chart_height(320)), P, "twin loss",
                    title="Training loss: hand-written backward pass and autograd")
         st.caption("Solid blue: trained with the hand-written gradients; dashed orange: with autograd. They "
                    "coincide: the formulas are the true gradient, up to float32 rounding.")
@@ -188,8 +188,8 @@ def draw_twins(current: twins.Twins) -> None:
                        "The lecture's figures come from its names.txt.")
 
 
-def train_twins(current: twins.Twins, budget: float) -> None:
-    twins.tick(current, budget)
+def train_twins(current: backprop_twins.Twins, budget: float) -> None:
+    backprop_twins.tick(current, budget)
     if not current.running:  # finished: a full rerun updates the buttons
         measure_and_keep(current)
         st.rerun()

@@ -5,12 +5,23 @@ import pandas as pd
 import streamlit as st
 
 from makemore.charts.wavenet import dilated_tree_chart, running_mean_chart, smoothed_loss_chart
+from makemore.lessons.wavenet import (
+    LECTURE_LOG,
+    batchnorm_table,
+    block_means,
+    bug_matters,
+    context_windows,
+    describe_groups,
+    dilated_tree,
+    layer_table,
+    level_groups,
+    performance_row,
+    running_mean_frame,
+    shared_units,
+)
 from makemore.models import ConfigError, WaveNetConfig
 from makemore.presets import PRESETS
-from makemore.train import TrainConfig
-from makemore.wavenet_tools import (LECTURE_LOG, batchnorm_table, block_means, bug_matters, context_windows,
-                                    describe_groups, dilated_tree, layer_table, level_groups, performance_row,
-                                    running_mean_frame, shared_units)
+from makemore.training import TrainConfig
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.lesson import Choice, choice_row, dev_points

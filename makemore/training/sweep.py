@@ -21,13 +21,13 @@ from typing import Iterator, Sequence
 import pandas as pd
 import torch
 
-from .data import WordData
-from .engine import BATCH_NORM_BACKWARD, LOG_SOFTMAX_BACKWARD, NONLINEARITY_BACKWARD
-from .flat import FlatParameters
-from .history import History
-from .layers import BatchNorm1d, Linear, Nonlinearity, Tanh
-from .models import ConfigError, DeepMLP, DeepMLPConfig, build_model, layers_of
-from .train import DIVERGENCE_FACTOR, TrainConfig, advance_within
+from ..data import WordData
+from ..engine.fast_step import BATCH_NORM_BACKWARD, LOG_SOFTMAX_BACKWARD, NONLINEARITY_BACKWARD
+from ..engine.flat import FlatParameters
+from ..layers import BatchNorm1d, Linear, Nonlinearity, Tanh
+from ..models import ConfigError, DeepMLP, DeepMLPConfig, build_model, layers_of
+from ..stats.history import History
+from .trainer import DIVERGENCE_FACTOR, TrainConfig, advance_within
 
 SETTINGS = {  # what a sweep can vary: label shown per copy
     "gain": "gain",
@@ -114,7 +114,7 @@ class Sweep:
         return n
 
     def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
-        """Train for about `seconds` (or max_steps); see makemore.train.advance_within."""
+        """Train for about `seconds` (or max_steps); see makemore.training.advance_within."""
         return advance_within(self, seconds, max_steps)
 
     def _record(self, losses: torch.Tensor, stat_steps: list[int], saturation: list[torch.Tensor]) -> None:

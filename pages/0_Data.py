@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from makemore import ngram, word_stats
 from makemore.charts.bigram import MATRIX_TOKENS, pair_heatmap
 from makemore.charts.data import char_frequency_chart, length_histogram
+from makemore.lessons import bigram
+from makemore.lessons.data import char_counts, length_counts
 from ui.cached import count_table
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side
@@ -42,13 +43,13 @@ with left:
                               index=range(1, min(FIRST_ROWS, len(words)) + 1)), height=38 + 35 * FIRST_ROWS)
 with right:
     st.subheader("Word lengths")
-    show_chart(length_histogram(word_stats.length_counts(words), chart_height()), P, "lengths",
+    show_chart(length_histogram(length_counts(words), chart_height()), P, "lengths",
                title="How many words have each length")
     st.caption("A model must learn when to stop as well as what to write: the boundary token after the last "
                "character is its 'end of word'.")
 
 st.subheader("Character frequencies")
-show_chart(char_frequency_chart(word_stats.char_counts(words), chart_height()), P, "characters",
+show_chart(char_frequency_chart(char_counts(words), chart_height()), P, "characters",
            title="Share of each character among all characters")
 st.caption("A model that ignored the context would sample characters with these frequencies; the bigram "
            "model does better by looking at the previous character.")
@@ -59,9 +60,9 @@ view = persistent_widget(
     help="Counts: how often the column's character follows the row's (N[ix1, ix2] in the lecture). "
          "Probabilities: each row divided by its sum, so a row is P(next | previous) and sums to 1.")
 N = count_table(settings.data_key, "all", 1, data)
-tokens = ngram.frequent_tokens(N, MATRIX_TOKENS)
-values = N if view == "counts" else ngram.row_normalized(N)
-frame = ngram.matrix_frame(values, data.vocab.itos, tokens)
+tokens = bigram.frequent_tokens(N, MATRIX_TOKENS)
+values = N if view == "counts" else bigram.row_normalized(N)
+frame = bigram.matrix_frame(values, data.vocab.itos, tokens)
 title = "Bigram counts N (row: previous character, column: next)" if view == "counts" else \
     "P(next | previous): the counts, row-normalized"
 show_chart(pair_heatmap(frame, view, "d" if view == "counts" else ".2f"), P, "bigram matrix", title=title)

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import diagnostics, grouped_stats
+from ..layers import ELU, BatchNorm1d, Embedding, FlattenConsecutive, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from ..models import ConcatEmbeddingNet, LanguageModel, WaveNet, layers_of
+from ..stats import diagnostics, grouped
 from .flat import FlatParameters
-from .layers import ELU, BatchNorm1d, Embedding, FlattenConsecutive, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from .models import ConcatEmbeddingNet, LanguageModel, WaveNet, layers_of
 
 aten = torch.ops.aten
 RING_BYTES = 4 * 2**20  # at most this much memory for the copies of recorded steps awaiting their statistics
@@ -358,7 +358,7 @@ class FastStep:
         ratios = (grad_std * lrs[:, None] / data_std).log10().cpu()
         layers = [stage.layer for stage in self._nonlinearity_stages]
         outs = [out for r in recordings for out in r.nonlinearity_outs]
-        saturation = grouped_stats.saturation(layers * len(recordings), outs)
+        saturation = grouped.saturation(layers * len(recordings), outs)
         return ratios, saturation.view(len(recordings), len(layers), 2)
 
     def snapshot(self, recording: "_Recording", update_log10: torch.Tensor) -> diagnostics.Snapshot:
@@ -395,7 +395,7 @@ def _nonlinearity_masks(layers: list, outs: list[torch.Tensor]) -> tuple[dict, d
     """{layer index: mask} of saturated and of dead units, one stacked test per kind and shape."""
     saturated, dead = {}, {}
     indices = [i for i, layer in enumerate(layers) if isinstance(layer, diagnostics.Nonlinearity)]
-    for group in grouped_stats.groups([(type(layers[i]), outs[i].shape) for i in indices]):
+    for group in grouped.groups([(type(layers[i]), outs[i].shape) for i in indices]):
         members = [indices[k] for k in group]
         layer, stacked = layers[members[0]], torch.stack([outs[i] for i in members])
         saturated.update(zip(members, layer.saturated(stacked).unbind(0)))

@@ -8,12 +8,12 @@ import math
 import pandas as pd
 import torch
 
-from . import diagnostics as dg
-from .data import Vocabulary
-from .models import evaluating
-from .sequence_models import RecurrentNet, SequenceModel, Transformer
-from .train import Trainer
-from .word_stats import visible
+from ..data import Vocabulary
+from ..models import RecurrentNet, Transformer, evaluating
+from ..models.sequence import SequenceModel
+from ..stats import diagnostics as dg
+from ..training import Trainer
+from .data import visible
 
 MODULE_COLUMNS = ["module", "kind", "block", "shape", "mean", "std", "grad_mean", "grad_std"]
 

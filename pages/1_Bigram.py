@@ -5,14 +5,14 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from makemore import ngram
 from makemore.charts.bigram import MATRIX_TOKENS, pair_heatmap, smoothing_chart
 from makemore.charts.training import loss_chart
 from makemore.data import build_windows
+from makemore.lessons import bigram
 from makemore.models import ConfigError, NeuralBigramConfig
 from makemore.presets import LECTURE_SEED, PRESETS
-from makemore.sample import sample_names
-from makemore.train import TrainConfig
+from makemore.sampling import sample_names
+from makemore.training import TrainConfig
 from ui import runs
 from ui.cached import count_table, smoothing_sweep
 from ui.export import export_menu, show_chart
@@ -28,7 +28,7 @@ P = "bigram"
 NN_STATE = "bigram_nn_run"
 NN_PRESET = PRESETS["bigram-nn"]
 SMOOTHING = Choice(
-    "smoothing", 1.0, "Smoothing: fake counts added to every cell", ngram.SMOOTHINGS,
+    "smoothing", 1.0, "Smoothing: fake counts added to every cell", bigram.SMOOTHINGS,
     "P = (N + smoothing) / row sum. 0 makes every pair never seen in training impossible: one such pair in the dev "
     "set makes its NLL infinite. 1 is the lecture's choice. Large values flatten every row towards a uniform "
     "guess. The scale is logarithmic.")
@@ -54,20 +54,20 @@ st.write("Predict the next character from the previous one. First by counting ho
 walkthrough(P, bigram_tour())
 
 
-def counting_models(scope: str, smoothing: float) -> dict[str, ngram.NGramCounts]:
+def counting_models(scope: str, smoothing: float) -> dict[str, bigram.NGramCounts]:
     """The bigram and (when its table fits) trigram counting models of a scope, with this smoothing.
 
     A table too large to count is skipped, and said so once (for the training scope).
     """
     models = {}
-    for block_size, name in ngram.MODEL_NAMES.items():
+    for block_size, name in bigram.MODEL_NAMES.items():
         try:
             N = count_table(settings.data_key, scope, block_size, data)
         except ConfigError as err:
             if scope == "train":
                 st.info(f"No {name} model for this list: {err}", icon=":material/info:")
             continue
-        models[name] = ngram.counting_model(N, block_size, smoothing)
+        models[name] = bigram.counting_model(N, block_size, smoothing)
     return models
 
 
@@ -75,7 +75,7 @@ def nll_table(trained: dict, everywhere: dict) -> pd.DataFrame:
     """Mean NLL per model: train / dev / test (fitted on train) and all words (the lecture's setup)."""
     rows = {}
     for name, model in trained.items():
-        row = ngram.split_nlls(model, data)
+        row = bigram.split_nlls(model, data)
         row["all words"] = everywhere[name].mean_nll(*build_windows(data.words, vocab, model.block_size))
         rows[name] = row
     return pd.DataFrame(rows).T
@@ -96,22 +96,22 @@ with left:
                "each split. All words: counted and scored on every word, as the lecture did. **Infinity** means a "
                "pair of that split was never counted: with smoothing 0 its probability is 0.")
     if "bigram" in everywhere:
-        bigram = everywhere["bigram"]
+        bigram_counts = everywhere["bigram"]
         X, Y = build_windows(data.words, vocab, 1)
         st.caption(f"Note: the lecture printed its NLL as a float32 running sum, one log-probability at a time, "
-                   f"as the table does ({bigram.mean_nll(X, Y):.4f} here: 2.4544 on the lecture's names.txt at "
-                   f"smoothing 1). Summed exactly, the same mean is {ngram.exact_mean_nll(bigram, X, Y):.5f} "
+                   f"as the table does ({bigram_counts.mean_nll(X, Y):.4f} here: 2.4544 on the lecture's names.txt at "
+                   f"smoothing 1). Summed exactly, the same mean is {bigram.exact_mean_nll(bigram_counts, X, Y):.5f} "
                    "(2.45458 on names.txt).")
 with right:
     st.subheader("Exercise 3: tune the smoothing")
-    sweep = smoothing_sweep(settings.data_key, tuple(bs for bs, name in ngram.MODEL_NAMES.items() if name in trained),
+    sweep = smoothing_sweep(settings.data_key, tuple(bs for bs, name in bigram.MODEL_NAMES.items() if name in trained),
                             data)
     show_chart(smoothing_chart(sweep, smoothing, chart_height(300)), P, "nll vs smoothing",
                title="Mean NLL against smoothing (counted on train)")
-    best = {name: ngram.best_smoothing(sweep, name) for name in trained if "dev" in data.splits}
+    best = {name: bigram.best_smoothing(sweep, name) for name in trained if "dev" in data.splits}
     summary = "; ".join(
         f"the {name}'s dev NLL is lowest at smoothing {s:.2g} (its test NLL, measured once: "
-        f"{ngram.split_nlls(ngram.counting_model(trained[name].N, trained[name].block_size, s), data)['test']:.4f})"
+        f"{bigram.split_nlls(bigram.counting_model(trained[name].N, trained[name].block_size, s), data)['test']:.4f})"
         for name, s in best.items())
     st.caption("Solid: dev, dashed: train. Train NLL only rises with smoothing (it blurs what was counted); dev "
                "NLL falls, then rises: too little smoothing trusts rare pairs, too much ignores the data. "
@@ -150,7 +150,7 @@ def draw_neural_bigram(current: LiveRun) -> None:
                    "then flattens just above the counting model's NLL.")
     with right:
         comparison = pd.DataFrame({
-            f"counts (smoothing {smoothing:g})": ngram.split_nlls(counted, data),
+            f"counts (smoothing {smoothing:g})": bigram.split_nlls(counted, data),
             f"neural, step {trainer.step:,}": {split: model.mean_nll(*model.examples(data, split))
                                                for split in data.split_names}}).T
         st.dataframe(comparison, column_config={c: st.column_config.NumberColumn(format="%.4f")
@@ -159,15 +159,15 @@ def draw_neural_bigram(current: LiveRun) -> None:
                   help="Averaged over all cells: how far softmax(W) still is from the counted probabilities.")
         st.caption("Both models see one previous character, so the best the net can do is the counted "
                    "table: trained long enough it gets within a few thousandths of it.")
-    tokens = ngram.frequent_tokens(counted.N, MATRIX_TOKENS)
+    tokens = bigram.frequent_tokens(counted.N, MATRIX_TOKENS)
     top = float(max(learned.max(), target.max()))
     a, b = side_by_side()
     with a:
-        show_chart(pair_heatmap(ngram.matrix_frame(learned, vocab.itos, tokens), "probability", ".3f",
+        show_chart(pair_heatmap(bigram.matrix_frame(learned, vocab.itos, tokens), "probability", ".3f",
                                 labelled=False, value_max=top), P, "learned table",
                    title="Learned: exp(W), row-normalized")
     with b:
-        show_chart(pair_heatmap(ngram.matrix_frame(target, vocab.itos, tokens), "probability", ".3f",
+        show_chart(pair_heatmap(bigram.matrix_frame(target, vocab.itos, tokens), "probability", ".3f",
                                 labelled=False, value_max=top), P, "counted table",
                    title=f"Counted: (N + {smoothing:g}), row-normalized")
     st.caption("Same colour scale on both. At step 0, W is random noise; as it trains, the left matrix takes "
