@@ -53,6 +53,7 @@ def test_fused_gradients_equal_autograd(part4):
         assert torch.allclose(a, m, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_mistake_turns_red_from_where_it_is_made(part4, mistake):
     table = gradcheck(*part4, mistake=mistake).set_index("tensor")
@@ -105,6 +106,7 @@ def test_twins_run_the_lectures_operations_by_hand_and_by_autograd(pair):
     assert all(torch.equal(a, b) for a, b in zip(pair.manual.model.parameters(), pair.autograd.model.parameters()))
 
 
+@pytest.mark.slow
 def test_twin_losses_coincide(pair):
     assert backprop_twins.advance(pair, 200) == 200
     frame = backprop_twins.loss_frame(pair)
@@ -113,6 +115,7 @@ def test_twin_losses_coincide(pair):
     assert abs(manual - auto).max() == pytest.approx(backprop_twins.largest_gap(pair)) and backprop_twins.largest_gap(pair) < 1e-4
 
 
+@pytest.mark.slow
 def test_tick_keeps_the_twins_in_step_and_stops_at_the_end(pair):
     assert pair.status == "ready"
     pair.running = True
@@ -122,6 +125,7 @@ def test_tick_keeps_the_twins_in_step_and_stops_at_the_end(pair):
     assert pair.step == 300 and pair.autograd.step == 300 and not pair.running and pair.status == "finished"
 
 
+@pytest.mark.slow
 def test_evaluate_measures_both_twins_on_the_whole_splits(pair):
     backprop_twins.advance(pair, 50)
     results = backprop_twins.evaluate(pair)

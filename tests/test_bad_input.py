@@ -86,6 +86,7 @@ def one_line(message: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------ the app
+@pytest.mark.slow
 def test_every_bad_upload_is_explained_and_the_session_keeps_training():
     at = open_page(DIAGNOSTICS, shared_dataset=UPLOAD_CHOICE)
     for name, (raw, message) in BAD_LISTS.items():
@@ -192,6 +193,7 @@ def test_command_line_refuses_a_checkpoint_for_another_vocabulary(default_data, 
     assert code == 0 and set(json.loads(out)) >= {"train_loss", "dev_loss", "test_loss"}
 
 
+@pytest.mark.slow
 def test_a_real_process_exits_2_with_one_line_and_no_traceback(default_data, tmp_path):
     (tmp_path / "model.pt").write_bytes(evil_checkpoint(tmp_path / "payload-ran"))
     proc = subprocess.run([sys.executable, "-m", "makemore", "sample", "--out", str(tmp_path)], cwd=ROOT,

@@ -129,6 +129,7 @@ def every_page(app_url, browser):
         page.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
 def test_every_page_opens_without_an_exception(page_file, every_page, screenshots):
     page = every_page[page_file]
@@ -156,6 +157,7 @@ def cut_button_labels(page) -> list[str]:
         .filter(label => label.scrollWidth > label.clientWidth + 1).map(label => label.innerText)""")
 
 
+@pytest.mark.slow
 def test_a_presenter_link_opens_with_the_sidebar_folded_away(app_url, browser):
     with opened(browser, app_url + url_path(DIAGNOSTICS) + "?present=1", PROJECTOR) as page:
         page.locator('[data-testid="stExpander"] summary', has_text="Controls").wait_for(timeout=TIMEOUT_MS)
@@ -164,6 +166,7 @@ def test_a_presenter_link_opens_with_the_sidebar_folded_away(app_url, browser):
         assert not cut_button_labels(page), cut_button_labels(page)
 
 
+@pytest.mark.slow
 def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, browser, screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
         one_layer_fewer(page)
@@ -183,6 +186,7 @@ def test_diagnostics_page_trains_live_and_draws_its_charts(app_url, server_log, 
         assert not exceptions(page), exceptions(page)
 
 
+@pytest.mark.slow
 def test_runs_trained_on_the_diagnostics_page_are_compared_on_the_compare_page(app_url, server_log, browser,
                                                                               screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
@@ -203,6 +207,7 @@ def test_runs_trained_on_the_diagnostics_page_are_compared_on_the_compare_page(a
         assert not exceptions(page), exceptions(page)
 
 
+@pytest.mark.slow
 def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, server_log, browser, screenshots):
     with diagnostics_page(browser, app_url, server_log) as page:
         start_sweep(page)  # the panel's defaults: five gains, 2,000 steps

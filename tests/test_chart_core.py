@@ -86,6 +86,7 @@ def y_domain_fields(spec: dict) -> list:
     return next(scale["domain"] for scale in vega["scales"] if scale["name"] == "y")["fields"]
 
 
+@pytest.mark.slow
 def test_the_live_loss_charts_keep_one_spec_while_they_train():
     """Only their data changes from tick to tick, so the browser updates the data in place instead
     of rebuilding the chart; the y range is the data's and the uniform guess's, found by Vega."""

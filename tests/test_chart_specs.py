@@ -16,6 +16,7 @@ PAGES = {  # page -> (widget-key prefix, the Step button that fills its live cha
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_chart_on_the_page_validates_against_the_schema(page):
     prefix, step = PAGES[page]

@@ -11,6 +11,7 @@ TOURS = {  # page -> (prefix, a control key, its value at the last stop)
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", list(TOURS))
 def test_walkthrough_runs_to_the_end_setting_the_controls(page):
     prefix, key, last_value = TOURS[page]
@@ -27,6 +28,7 @@ def test_walkthrough_runs_to_the_end_setting_the_controls(page):
     assert at.session_state[f"{prefix}_tour"] == stops - 2
 
 
+@pytest.mark.slow
 def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
     at = open_page("pages/1_Bigram.py")
     at = at.button(key="bigram_tour_start").click().run()
@@ -67,6 +69,7 @@ def sidebar_link(at) -> str:
 @pytest.mark.parametrize("page", ["streamlit_app.py", "pages/0_Data.py", "pages/1_Bigram.py", "pages/2_MLP.py",
                                   "pages/4_Backprop.py", "pages/5_WaveNet.py", "pages/6_Generate.py",
                                   "pages/7_Models.py", "pages/8_Compare.py"])
+@pytest.mark.slow
 def test_every_page_has_a_copy_link_with_its_controls(page):
     at = open_page(page)
     assert not at.exception, at.exception

@@ -4,6 +4,8 @@ import pytest
 
 from tests.cli_helpers import last_json, run
 
+pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
+
 
 def test_presets_table_lists_every_preset():
     out = run("presets").stdout

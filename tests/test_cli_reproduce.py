@@ -1,6 +1,10 @@
 """python -m makemore train --exact / --stats-every, and reproduce."""
 
+import pytest
+
 from tests.cli_helpers import last_json, run
+
+pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
 
 
 def test_exact_and_fast_training_print_the_same_losses():

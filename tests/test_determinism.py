@@ -40,6 +40,7 @@ def assert_same_weights(a, b):
     assert all(torch.equal(sa[k], sb[k]) for k in sa), [k for k in sa if not torch.equal(sa[k], sb[k])]
 
 
+@pytest.mark.slow
 def test_page_and_command_line_train_the_same_numbers(page_run, cli_run):
     trainer, record = page_run
     summary, _ = cli_run
@@ -54,6 +55,7 @@ def test_the_command_lines_checkpoint_holds_the_pages_weights(page_run, cli_run)
     assert_same_weights(checkpoint.load(out).model, trainer.model)
 
 
+@pytest.mark.slow
 def test_the_pages_checkpoint_round_trip_gives_the_same_numbers(page_run, default_data):
     trainer, record = page_run
     ckpt = checkpoint.from_bytes(runs.checkpoint_bytes(record))

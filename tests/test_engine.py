@@ -29,6 +29,7 @@ def twin_trainers(model_config, train_config, data, seed):
     return exact, fast
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", LECTURE_NETS)
 def test_fast_path_gives_the_lectures_losses(default_data, name):
     preset = PRESETS[name]
@@ -41,6 +42,7 @@ def test_fast_path_gives_the_lectures_losses(default_data, name):
     assert fast.evaluate("dev") == pytest.approx(exact.evaluate("dev"), abs=1e-5)  # weights and running stats
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nonlinearity", ["sigmoid", "relu", "leaky_relu", "elu"])
 @pytest.mark.parametrize("batchnorm", [True, False])
 def test_every_nonlinearity_trains_alike(default_data, nonlinearity, batchnorm):
@@ -78,6 +80,7 @@ def test_fast_gradients_equal_autograd(default_data):
             assert torch.allclose(g, p.grad, atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["deep", "wavenet", "mlp-bn"])
 def test_snapshots_are_the_lecture_paths(default_data, name):
     preset = PRESETS[name]
@@ -168,6 +171,7 @@ def test_a_diverging_run_keeps_its_last_healthy_picture(default_data, stats_ever
     assert torch.allclose(row[:, 1], stds, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_models_the_fast_path_cannot_take_run_on_the_lecture_path(default_data):
     cases = [
         (PRESETS["bigram-nn"].model, PRESETS["bigram-nn"].train),
@@ -180,6 +184,7 @@ def test_models_the_fast_path_cannot_take_run_on_the_lecture_path(default_data):
         assert trainer.advance(3) == 3 and torch.isfinite(trainer.loss_history.values).all()
 
 
+@pytest.mark.slow
 def test_the_batchnorm_bug_trains_alike_on_the_fast_path(default_data):
     """Part 5's dim-0 bug: statistics per position, running statistics that become (T, C).
 
@@ -221,6 +226,7 @@ def test_flat_parameters_own_the_weights_and_update_like_the_lecture():
     assert torch.isnan(data_std[3]) and torch.isnan(grad_std[3])  # the std of one number, as torch says
 
 
+@pytest.mark.slow
 def test_advance_for_trains_until_the_budget_or_max_steps(default_data):
     trainer = build_trainer(DeepMLPConfig(n_hidden=16, n_layers=2), TrainConfig(steps=500), default_data, 1)
     assert trainer.advance_for(0.0) >= 1  # a tick always trains something

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import torch
 
 from makemore.models import DeepMLPConfig
@@ -34,6 +35,7 @@ def alone(config: DeepMLPConfig, data, steps: int, **train) -> torch.Tensor:
     return trainer.loss_history.values
 
 
+@pytest.mark.slow
 def test_two_sessions_training_at_once_get_the_curves_they_get_alone(default_data):
     a = open_page(PAGE)
     b = open_page(PAGE, diag_width=50, diag_gain=2.0, diag_batch_size=16)
@@ -149,6 +151,7 @@ def test_cache_resource_holds_only_read_only_objects():
     assert uses <= READ_ONLY_RESOURCES, f"review and list as read-only, or use st.cache_data: {uses - READ_ONLY_RESOURCES}"
 
 
+@pytest.mark.slow
 def test_the_app_shares_the_cpu_between_sessions_from_startup():
     """Every page imports ui.settings; importing it leaves torch one thread per operation and a short GIL
     switch interval (a training thread gets the GIL back quickly from a session drawing charts)."""

@@ -14,6 +14,7 @@ def test_bigram_counts_nll(lecture_names_path):
     assert round(trainer.evaluate("train"), 4) == 2.4544
 
 
+@pytest.mark.slow
 def test_neural_bigram_approaches_the_counts(lecture_names_path):
     data = load_data(lecture_names_path, split="none")
     counts = build_trainer(PRESETS["bigram"].model, PRESETS["bigram"].train, data, 2147483647).evaluate("train")
@@ -33,6 +34,7 @@ def deep_after_1001(lecture_data):
     return trainer.snapshot
 
 
+@pytest.mark.slow
 def test_activation_statistics_match_the_printout(deep_after_1001):
     table = diagnostics.activation_table(deep_after_1001, kinds=("Tanh",))
     assert table["layer"].tolist() == [2, 5, 8, 11, 14]

@@ -4,6 +4,7 @@ import ctypes
 import gc
 import os
 
+import pytest
 import torch
 
 from makemore.models import DeepMLPConfig, layers_of
@@ -37,6 +38,7 @@ def test_a_200000_step_history_keeps_its_shape_in_fixed_memory():
     assert torch.allclose(history.values[:, 0], history.steps.float() + (history.stride - 1) / 2)
 
 
+@pytest.mark.slow
 def test_a_real_trainer_stops_growing_once_its_history_is_full(default_data):
     tiny = DeepMLPConfig(n_embd=2, n_hidden=4, n_layers=1, batchnorm=False)
     trainer = build_trainer(tiny, TrainConfig(steps=LONG_RUN, batch_size=4, stats_every=5), default_data, 1)
@@ -50,6 +52,7 @@ def test_a_real_trainer_stops_growing_once_its_history_is_full(default_data):
     assert trainer.loss_history.steps[-1] >= trainer.step - trainer.loss_history.stride
 
 
+@pytest.mark.slow
 def test_a_kept_run_holds_its_last_training_batch_not_evaluation_activations():
     """Step 1,000 evaluates dev at step 1,000 and, archiving the run, every split: the layers keep the last
     training batch's output (the lecture's `.out`), not a chunk of a split (some 40 MB per run)."""
@@ -67,6 +70,7 @@ def live_bytes() -> int:
     return resident_bytes(os.getpid())
 
 
+@pytest.mark.slow
 def test_ten_runs_in_one_session_stay_within_twice_the_memory_of_one(default_data, tmp_path):
     words = tmp_path / "names-3000.txt"  # a shorter list: each archived run evaluates its splits
     words.write_text("\n".join(default_data.words[:3000]))

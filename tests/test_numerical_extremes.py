@@ -13,6 +13,8 @@ from makemore.models import DeepMLPConfig
 from makemore.training import build_trainer
 from tests.apptest_helpers import charts, open_page
 
+pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
+
 PAGE = "pages/3_Activations_and_BatchNorm.py"
 STEPS = 100  # one press of Step 100: the exploding case has diverged by then
 

@@ -30,6 +30,7 @@ def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
     assert set(bars["verdict"]) == {"exact", "approximate"}
 
 
+@pytest.mark.slow
 def test_each_break_it_option_turns_its_rows_red(default_data):
     at = open_page(PAGE)
     for mistake in backprop.MISTAKES:
@@ -53,6 +54,7 @@ def test_the_three_formulas_stand_next_to_their_passing_checks():
     assert all(c["approximate"].all() for c in checks)
 
 
+@pytest.mark.slow
 def test_steps_train_both_twins_and_their_curves_coincide():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_step100").click().run()
@@ -66,6 +68,7 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_step100").click().run()
@@ -83,6 +86,7 @@ def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     assert not compare.exception and "Backprop · autograd twin" in compare.dataframe[0].value.to_string()
 
 
+@pytest.mark.slow
 def test_train_runs_and_pause_stops_and_measures():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_train").click().run()
@@ -92,6 +96,7 @@ def test_train_runs_and_pause_stops_and_measures():
     assert not pair.running and pair.results_step == pair.step
 
 
+@pytest.mark.slow
 def test_a_new_schedule_builds_a_new_pair():
     at = open_page(PAGE, **SHORT)
     at = at.button(key="backprop_step100").click().run()

@@ -45,6 +45,7 @@ def step(at, n):
     return at.button(key=f"bigram_step{n}").click().run()
 
 
+@pytest.mark.slow
 def test_nll_table_is_the_counting_models(default_data):
     at = open_page(PAGE)
     assert not at.exception
@@ -56,6 +57,7 @@ def test_nll_table_is_the_counting_models(default_data):
     assert table.loc["trigram", "dev"] < table.loc["bigram", "dev"]  # exercise 1: the trigram is better
 
 
+@pytest.mark.slow
 def test_smoothing_slider_updates_the_table_at_once(default_data):
     at = open_page(PAGE)
     at.select_slider(key="bigram_smoothing__w").set_value(10.0).run()
@@ -68,6 +70,7 @@ def test_smoothing_slider_updates_the_table_at_once(default_data):
     assert math.isfinite(table.loc["trigram", "train"])
 
 
+@pytest.mark.slow
 def test_smoothing_chart_has_both_models_and_marks_the_slider():
     at = open_page(PAGE)
     chart = chart_with_columns(at, "model", "smoothing", "split", "nll")[0]
@@ -112,6 +115,7 @@ def test_changing_the_regularization_starts_a_new_network():
     assert any("new network" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_lecture_numbers(lecture_names_path):
     at = open_page(PAGE, **with_word_list(lecture_names_path))
     table = nll_table(at)

@@ -32,6 +32,7 @@ def test_empty_session_explains_what_to_do():
     assert "No runs yet" in at.info[0].value
 
 
+@pytest.mark.slow
 def test_two_runs_are_overlaid_and_their_differences_highlighted(two_runs):
     at = open_page(PAGE, runs=dict(two_runs))
     assert not at.exception
@@ -45,6 +46,7 @@ def test_two_runs_are_overlaid_and_their_differences_highlighted(two_runs):
     assert ud and any(set(f["run"]) == {"gain 1", "gain 2"} for f in ud[0]["data"])
 
 
+@pytest.mark.slow
 def test_rename_and_remove(two_runs):
     at = open_page(PAGE, runs=dict(two_runs))
     first = list(two_runs)[0]
@@ -55,6 +57,7 @@ def test_rename_and_remove(two_runs):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_checkpoint_round_trip_gives_the_same_samples(default_data, monkeypatch):
     rec = make_record(default_data, 5 / 3, "kaiming", steps=100)
     store = {}

@@ -14,6 +14,7 @@ def matrix(at):
     return frame.set_index("pair")["value"]
 
 
+@pytest.mark.slow
 def test_sizes_match_the_word_list(default_data):
     at = open_page(PAGE)
     assert not at.exception

@@ -8,6 +8,8 @@ import pytest
 from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, with_word_list
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
+
 PAGE = "pages/3_Activations_and_BatchNorm.py"
 
 

@@ -53,6 +53,7 @@ def test_controls_change_the_names(mlp_record):
     assert names_shown(at)["name"].tolist() == [s.name for s in cold]
 
 
+@pytest.mark.slow
 def test_step_by_step_view_follows_one_sample(mlp_record):
     at = open_page(PAGE, runs={mlp_record.run_id: mlp_record}, gen_trace=2)
     assert not at.exception

@@ -17,6 +17,7 @@ def results(at):
     return at.dataframe[0].value
 
 
+@pytest.mark.slow
 def test_controls_build_the_network():
     at = open_page(PAGE, mlp_n_embd=2, mlp_block_size=4, mlp_n_hidden=50, mlp_batch_size=64, mlp_steps=5_000,
                    mlp_lr=0.05)
@@ -30,6 +31,7 @@ def test_controls_build_the_network():
     assert any("new network" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_lecture_figures_only_for_the_lecture_setup():
     at = open_page(PAGE)
     table = results(at)
@@ -39,6 +41,7 @@ def test_lecture_figures_only_for_the_lecture_setup():
     assert list(results(at).columns) == ["this run, step 0"]
 
 
+@pytest.mark.slow
 def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
     at = open_page(PAGE, **SMALL)
     at = at.button(key="mlp_step100").click().run()
@@ -69,6 +72,7 @@ def test_embedding_plot_projects_wider_embeddings():
     assert len(chart["data"][0]) == 27
 
 
+@pytest.mark.slow
 def test_lr_finder_draws_the_sweep_and_sets_the_lr(default_data):
     at = open_page(PAGE, **SMALL)
     at = at.button(key="mlp_find_lr").click().run()

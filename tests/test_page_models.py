@@ -56,6 +56,7 @@ def test_a_step_shows_module_statistics_and_attention_maps_for_the_name(small_li
     assert attention.groupby(["layer", "head", "query_pos"])["weight"].sum().to_numpy() == pytest.approx(1, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_changing_the_model_starts_a_new_network_with_hidden_states(small_list):
     at = step(open_page(PAGE, **small_list), 1)
     at = step(choose(at, "gru"), 1)
@@ -80,6 +81,7 @@ def test_dropout_trains_a_transformer_that_drops_while_training_only(small_list)
     assert trainer.evaluate("dev") == trainer.evaluate("dev")  # evaluation keeps every unit
 
 
+@pytest.mark.slow
 def test_a_name_with_unknown_characters_is_explained_not_raised(small_list):
     at = step(choose(open_page(PAGE, **small_list), "rnn"), 1)
     next(w for w in at.text_input if w.key == "models_name__w").set_value("Zoë").run()
@@ -87,6 +89,7 @@ def test_a_name_with_unknown_characters_is_explained_not_raised(small_list):
     assert any("Cannot read 'Zoë'" in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_the_leaderboard_lists_every_run_with_its_size_time_and_losses(small_list):
     at = step(choose(open_page(PAGE, **small_list), "bow"), 100)
     at = step(choose(at, "rnn"), 100)
@@ -110,6 +113,7 @@ def test_the_live_tick_trains_the_page_run(small_list):
     assert run.trainer.step == 25 and run.trainer.snapshot is not None
 
 
+@pytest.mark.slow
 def test_a_run_from_this_page_makes_names_on_the_generate_page(small_list):
     from makemore.sampling import sample_names
     at = step(choose(open_page(PAGE, **small_list), "transformer"), 1)

@@ -29,6 +29,7 @@ def test_the_layer_table_is_the_lectures():
     assert trainer_of(at).model.num_params() == 76_579
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(LECTURE_LOG)))
 def test_each_lecture_log_button_sets_its_network(index):
     at = open_page(PAGE)
@@ -39,6 +40,7 @@ def test_each_lecture_log_button_sets_its_network(index):
     assert at.metric[0].value == f"{trainer_of(at).model.num_params():,}"
 
 
+@pytest.mark.slow
 def test_the_bug_toggle_changes_batchnorm_and_its_running_statistics():
     at = open_page(PAGE, **SMALL)
     assert at.dataframe[1].value["running mean"].tolist() == ["(32,)"] * 3
@@ -53,6 +55,7 @@ def test_the_bug_toggle_changes_batchnorm_and_its_running_statistics():
         model.layers[3].running_mean[1, :16].numpy())
 
 
+@pytest.mark.slow
 def test_training_draws_1000_step_averages_and_fills_the_performance_log():
     at = open_page(PAGE, **SMALL)
     at = at.button(key="wavenet_step1000").click().run()
@@ -69,6 +72,7 @@ def test_training_draws_1000_step_averages_and_fills_the_performance_log():
     assert log["params"].iloc[0] == trainer.model.num_params()
 
 
+@pytest.mark.slow
 def test_the_log_keeps_each_run_and_names_the_lectures_steps():
     at = open_page(PAGE, wavenet_steps=1_000)
     at = at.button(key="wavenet_log1").click().run()

@@ -1,11 +1,14 @@
 """Property-based tests of the data pipeline: any list of strings survives reading, encoding and windowing."""
 from collections import Counter
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from makemore.data import Vocabulary, build_windows, lecture_split, parse_words
+
+pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
 
 # str.splitlines() breaks lines at these; a "word" holds none of them
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"

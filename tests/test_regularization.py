@@ -101,6 +101,7 @@ def test_the_2022_preset_is_makemore_py_of_june_2022():
             train.grad_clip) == ("adamw", 5e-4, 32, 0.1, True, 1.0)
 
 
+@pytest.mark.slow
 def test_the_2022_preset_trains_and_its_split_follows_its_seed(tmp_path):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(read_words(DEFAULT_WORDS_PATH)[:300]) + "\n")

@@ -70,6 +70,7 @@ def test_block_size_is_the_longest_word_plus_one():
 
 
 # ------------------------------------------------------------------------------------ models
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_each_model_trains_200_steps_and_its_loss_falls(default_data, family):
     preset = PRESETS[family]
@@ -186,6 +187,7 @@ def run_cli(*args):
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_cli_trains_samples_and_diagnoses_a_sequence_preset(tmp_path):
     summary = json.loads(run_cli("train", "--preset", "bow", "--steps", "50", "--out", str(tmp_path))
                          .strip().splitlines()[-1])

@@ -19,6 +19,7 @@ TRAIN = TrainConfig(steps=1000, stats_every=10)
     ("lr_exponent", [-2.0, -1.0, -0.5], True, "tanh"),
     ("output_scale", [0.01, 1.0], True, "tanh"),
 ])
+@pytest.mark.slow
 def test_each_copy_is_its_single_run(default_data, setting, values, batchnorm, nonlinearity):
     base = replace(SMALL, batchnorm=batchnorm, nonlinearity=nonlinearity)
     sweep = Sweep(base, TRAIN, default_data, 7, setting, values)
@@ -62,6 +63,7 @@ def test_advance_for_and_the_schedule(default_data):
     assert sweep.advance(10) == 0
 
 
+@pytest.mark.slow
 def test_a_sweep_on_two_threads_trains_alike_and_gives_the_thread_back(default_data):
     assert torch.get_num_threads() == 1
     one = Sweep(SMALL, TRAIN, default_data, 5, "gain", [0.5, 2.0])

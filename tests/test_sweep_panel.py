@@ -36,6 +36,7 @@ def test_sweeps_train_on_the_sessions_one_thread_unless_the_server_says_otherwis
             sweep_threads({"MAKEMORE_SWEEP_THREADS": bad})
 
 
+@pytest.mark.slow
 def test_train_draws_every_copy_in_one_chart_each():
     at = open_panel()
     assert not at.exception and any("Train sweep" in i.value for i in at.info)
