@@ -24,9 +24,12 @@ from ..training.by_hand import (
     one_go_backward,
 )
 
-# "approximate" is torch.allclose with rtol 1e-5 and this atol: the lecture's default atol 1e-8 sits at
-# float32's rounding for gradients that nearly cancel (a few seeds give a 1.2e-8 difference on C)
+# "approximate": the largest difference is within APPROX_ATOL + APPROX_RTOL * the scale of the gradients it is
+# judged among (its stage's largest |gradient|). Element by element (the lecture's allclose) a gradient that is
+# a sum of terms cancelling to nearly 0 fails on float32 rounding alone: b1's, which BatchNorm makes exactly 0
+# in exact arithmetic, and W1's on a word list of one repeated letter (a tiny batch variance).
 APPROX_ATOL = 1e-7
+APPROX_RTOL = 1e-5
 
 
 def lecture_batch(model_config, data, seed: int, batch_size: int = 32):
@@ -164,11 +167,23 @@ CHECK_ORDER = ["logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "n
                "bndiff2", "bndiff", "bnmeani", "hprebn", "embcat", "W1", "b1", "emb", "C"]
 
 
-def compare(name: str, mine: torch.Tensor, auto: torch.Tensor) -> dict:
-    """The lecture's `cmp` as a row: bit-exact, allclose (rtol 1e-5, atol APPROX_ATOL), the largest difference."""
+def compare(name: str, mine: torch.Tensor, auto: torch.Tensor, scale: float | None = None) -> dict:
+    """The lecture's `cmp` as a row: bit-exact, approximately equal, the largest difference.
+
+    scale: the size of the gradients this one is judged among (default: its own largest |value|).
+    """
+    maxdiff = (mine - auto).abs().max().item()
+    scale = auto.abs().max().item() if scale is None else scale
     return {"tensor": name, "shape": str(tuple(auto.shape)), "exact": bool(torch.equal(mine, auto)),
-            "approximate": bool(torch.allclose(mine, auto, atol=APPROX_ATOL)),
-            "maxdiff": (mine - auto).abs().max().item()}
+            "approximate": maxdiff <= APPROX_ATOL + APPROX_RTOL * scale, "maxdiff": maxdiff}
+
+
+def _scales(groups: dict[str, str], grads: dict[str, torch.Tensor]) -> dict[str, float]:
+    """name -> the largest |gradient| of its group (`groups`: name -> group)."""
+    largest: dict[str, float] = {}
+    for name, group in groups.items():
+        largest[group] = max(largest.get(group, 0.0), grads[name].abs().max().item())
+    return {name: largest[group] for name, group in groups.items()}
 
 
 def _autograd_pass(model, Xb: torch.Tensor, Yb: torch.Tensor):
@@ -191,11 +206,12 @@ def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = N
     p, t = _autograd_pass(model, Xb, Yb)
     with torch.no_grad():
         d = chunked_backward(p, t, Xb, Yb, mistake)
+    autos = {name: (p[name] if name in p else t[name]).grad for name in CHECK_ORDER}
+    scales = _scales({name: STEPS[name][0] for name in CHECK_ORDER}, autos)
     rows = []
     for name in CHECK_ORDER:
         stage, forward = STEPS[name]
-        auto = (p[name] if name in p else t[name]).grad
-        rows.append({**compare(name, d[name], auto), "stage": stage, "forward": forward})
+        rows.append({**compare(name, d[name], autos[name], scales[name]), "stage": stage, "forward": forward})
     return pd.DataFrame(rows)[["tensor", "stage", "forward", "shape", "exact", "approximate", "maxdiff"]]
 
 
@@ -258,5 +274,7 @@ def one_go_checks(model, Xb: torch.Tensor, Yb: torch.Tensor) -> pd.DataFrame:
         grads = one_go_backward(p, t, Xb, Yb)
     rows = [{"check": "cross-entropy", **compare("logits", dlogits, t["logits"].grad)},
             {"check": "batchnorm", **compare("hprebn", dhprebn, t["hprebn"].grad)}]
-    rows += [{"check": "whole net", **compare(name, grads[name], p[name].grad)} for name in mlp_parameters(model)]
+    names = list(mlp_parameters(model))
+    scales = _scales(dict.fromkeys(names, "whole net"), {name: p[name].grad for name in names})
+    rows += [{"check": "whole net", **compare(name, grads[name], p[name].grad, scales[name])} for name in names]
     return pd.DataFrame(rows)
