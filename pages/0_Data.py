@@ -70,8 +70,8 @@ if len(tokens) < data.vocab.size:
     st.caption(f"Showing the boundary and the {len(tokens) - 1} most frequent of {len(data.vocab.chars)} "
                "characters, so that every cell stays readable.")
 st.caption(f"Each cell shows a pair and {'its count' if view == 'counts' else 'P(column | row)'}. The row "
-           f"{data.vocab.boundary!r} is how words start, the column {data.vocab.boundary!r} how they end. Empty cells "
-           "are pairs that never occur: a model built from these counts alone would call them impossible, "
+           f"{data.vocab.boundary!r} is how words start, the column {data.vocab.boundary!r} how they end. Grey cells "
+           "(0) are pairs that never occur: a model built from these counts alone would call them impossible, "
            "which is why part 1 adds smoothing.")
 export_menu(P)
 sidebar_share_link()

@@ -38,7 +38,7 @@ def test_two_runs_are_overlaid_and_their_differences_highlighted(two_runs):
     assert not at.exception
     board = at.dataframe[0].value
     assert board["run"].tolist() == ["gain 1", "gain 2"] and board["steps"].tolist() == [60, 60]
-    loss = chart_with_columns(at, "run", "step", "smoothed")[0]["data"]
+    loss = chart_with_columns(at, "run", "step", "loss", "first")[0]["data"]
     assert any(set(frame["run"]) == {"gain 1", "gain 2"} for frame in loss)
     configs = at.dataframe[1].value
     assert configs.loc["gain"].tolist() == ["1.0", "2.0"]

@@ -43,8 +43,8 @@ def test_steps_draw_every_chart_and_table():
     assert len(charts(at)) == 7  # loss, activations, saturation, pre-activations, grads, weight grads, ud
     at.toggle(key="diag_show_linear").set_value(True).run()
     assert len(charts(at)) == 8  # + the Linear outputs before BatchNorm
-    loss = chart_with_columns(at, "step", "loss", "smoothed")[0]["data"]
-    assert any(len(frame) == 100 for frame in loss)
+    loss = chart_with_columns(at, "step", "loss", "low", "high")[0]["data"]
+    assert any(len(frame) == 100 and frame["last"].max() == 99 for frame in loss)  # 100 windows of 1 step
     sat = chart_with_columns(at, "example", "neuron", "dead")[0]["data"][0]
     assert sat["example"].nunique() == 32 and sat["neuron"].nunique() == 100
     ud = chart_with_columns(at, "step", "name", "log10_ratio")[0]["data"]
@@ -213,12 +213,12 @@ def test_walkthrough_sets_the_controls_forward_and_back():
 
 def test_presenter_mode_folds_the_controls_and_enlarges_charts():
     at = step(open_page(PAGE), 1)
-    normal = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
+    normal = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
     assert in_a_column(at, "Activations") and in_a_column(at, "Update : data ratio")
     at.toggle(key="shared_presenter__w").set_value(True).run()
     controls = next(e for e in at.expander if e.label == "Controls")
     assert any(s.key == "diag_depth__w" for s in controls.slider)
-    presented = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
+    presented = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
     assert presented["height"] > normal["height"]
     assert "config" not in normal and presented["config"]["axis"]["labelFontSize"] >= 14  # readable from the back
     assert at.query_params["present"] == "1"
