@@ -4,6 +4,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from makemore.data import WordData
 from makemore.lessons import backprop_twins
 from makemore.lessons.backprop import (
     CHECK_ORDER,
@@ -16,7 +17,6 @@ from makemore.lessons.backprop import (
     one_go_checks,
     verdict,
 )
-from makemore.data import WordData
 from makemore.models import build_model
 from makemore.presets import PRESETS
 from makemore.training import TrainConfig
