@@ -41,7 +41,7 @@ if run.notice:
 control_buttons(STATE, P)
 with button_row():
     if st.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
-                 help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
+                 help="Keep this run's loss and update:data curves as dashed overlays (each its own colour, named on the chart) to compare e.g. "
                       "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
         if run.trainer.step:
             panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")

@@ -9,7 +9,7 @@ from .core import HEIGHT, empty_chart, layered
 
 MATRIX_TOKENS = 28  # rows and columns of a readable heatmap: the lecture's 27 tokens, and one more
 CELL = 34  # pixels per row of a labelled heatmap (enough for the pair and its value)
-ZERO_COLOR = "#c9c9c9"  # a pair that never occurs: grey, unlike any count (the smallest count is already blue)
+ZERO_COLOR = "#bdbdbd"  # a pair that never occurs: grey, unlike any count (the smallest count is already blue)
 VALUE_RANGE = ["#d2e3f3", "#08306b"]  # light blue (the smallest value above 0) to dark blue
 MODEL_COLORS = alt.Scale(domain=["bigram", "trigram"], range=["#1f77b4", "#ff7f0e"])
 

@@ -67,18 +67,19 @@ def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | list
 
 
 def window_means(frame: pd.DataFrame, column: str = "loss", windows: int = SMOOTHING_WINDOWS,
-                 by: str | None = None) -> pd.DataFrame:
+                 by: str | None = None, width: int | None = None) -> pd.DataFrame:
     """The lecture's smoothing, `lossi.view(-1, w).mean(1)`: the mean of `column` over each window of w
     consecutive steps (w a round number giving at most `windows` windows), drawn at the middle of the steps
     it averages, so it does not lag behind a falling curve as a trailing average does; with the 10th and 90th
     percentiles of the window (the band a noisy per-step loss fills).
 
     frame: step, column (and `by`, one curve per value). Returns step, column, low, high, first, last (and by).
+    width: the window's steps, when the caller sets it (e.g. the same for curves drawn together).
     """
     columns = [by] if by else []
     if frame.empty:
         return pd.DataFrame(columns=columns + ["step", column, "low", "high", "first", "last"])
-    width = window_width(int(frame["step"].max()) + 1, windows)
+    width = width or window_width(int(frame["step"].max()) + 1, windows)
     keys = columns + [frame["step"] // width]
     grouped = frame.groupby(keys, sort=False)
     out = grouped.agg(step=("step", "mean"), value=(column, "mean"), first=("step", "min"), last=("step", "max"))

@@ -15,6 +15,7 @@ from .core import (
     layered,
     uniform_guess_guide,
     window_means,
+    window_width,
 )
 
 PIN_COLORS = ["#6b6b6b", "#8c564b", "#bcbd22", "#17becf", "#e377c2", "#7f7f7f"]  # muted: not the layers'
@@ -37,7 +38,9 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
     losses = losses[np.isfinite(losses["loss"].to_numpy())]
     if losses.empty:
         return empty_chart("Press Train or Step to see the loss", height)
-    windows = window_means(losses)
+    last_step = max(int(losses["step"].max()), int(pinned["step"].max()) if pinned is not None and len(pinned) else 0)
+    width = window_width(last_step + 1)  # the same windows for the live run and its pins: comparable curves
+    windows = window_means(losses, width=width)
     # the domain is the data's (every layer's, the guide's included), padded in pixels by Vega: a spec that
     # stays the same from tick to tick, so the browser updates the chart's data instead of rebuilding it
     y_scale = (alt.Scale(type="log", nice=False, padding=LOSS_PADDING) if log_scale else
@@ -57,7 +60,7 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
         base.mark_line(strokeWidth=2.5, color=LIVE_COLOR, clip=clip).encode(y=y, tooltip=window_tooltip),
     ]
     if pinned is not None and not pinned.empty:
-        layers[:0] = pinned_layers(pinned, x, y_scale, y_title, clip)
+        layers[:0] = pinned_layers(window_means(pinned, by="run", width=width), x, y_scale, y_title, clip)
     if evals is not None and not evals.empty:
         layers.append(alt.Chart(evals).mark_point(filled=True, size=60, color="#ff7f0e", clip=clip).encode(
             x=x, y=alt.Y("loss:Q", scale=y_scale),
@@ -73,15 +76,15 @@ def loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, referenc
     return layered(*layers, data=windows, height=height)
 
 
-def pinned_layers(pinned: pd.DataFrame, x: alt.X, y_scale: alt.Scale, y_title: str, clip: bool) -> list[alt.Chart]:
-    """Each pinned run's window means in its own colour and dash, with its name at its last point."""
-    names = list(dict.fromkeys(pinned["run"]))
+def pinned_layers(windows: pd.DataFrame, x: alt.X, y_scale: alt.Scale, y_title: str, clip: bool) -> list[alt.Chart]:
+    """Each pinned run's window means (`windows`: run, step, loss) in its own colour and dash, with its name at
+    its last point."""
+    names = list(dict.fromkeys(windows["run"]))
     style = dict(
         color=alt.Color("run:N", scale=alt.Scale(domain=names, range=PIN_COLORS[:len(names)] or PIN_COLORS),
                         legend=None),
         strokeDash=alt.StrokeDash("run:N", scale=alt.Scale(domain=names, range=PIN_DASHES[:len(names)]),
                                   legend=None))
-    windows = window_means(pinned, by="run")
     ends = windows.groupby("run", sort=False).tail(1).assign(label=lambda f: "pinned: " + f["run"])
     y = alt.Y("loss:Q", scale=y_scale, title=y_title)
     return [alt.Chart(windows).mark_line(strokeWidth=2, opacity=0.9, clip=clip).encode(
