@@ -26,7 +26,7 @@ from makemore.models import config_to_dict
 from ui.store import codes, db, plain
 from ui.store.errors import InvalidInput, NotAllowed, NotFound, RateLimited, StoreFull
 from ui.store.schema import TEXT, classes, members, runs, shares
-from ui.store.sessions import Session
+from ui.store.sessions import Session, checked_run_id
 
 IDLE_DAYS = 30  # a class unused this long is deleted with its entries
 NICKNAME_LENGTH = 24
@@ -167,7 +167,7 @@ class ClassBoard:
     def share(self, code: str, session: Session, run_id: str, setup: str) -> int:
         """Share one of the session's saved runs under a lecture setup (e.g. "Part 2 · MLP · names.txt");
         returns the entry's id. The run needs a dev loss (measured when it pauses)."""
-        code, setup = _code(code), plain.label(setup, "A setup", TEXT)
+        code, setup, run_id = _code(code), plain.label(setup, "A setup", TEXT), checked_run_id(run_id)
         with db.reading(self.engine) as conn:
             run = conn.execute(sa.select(runs.c.label, runs.c.checkpoint).where(
                 runs.c.session_key == session.key, runs.c.run_id == run_id)).one_or_none()

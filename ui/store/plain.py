@@ -7,7 +7,7 @@ import math
 from ui.store.errors import InvalidInput
 
 MAX_TEXT = 200
-MAX_ITEMS = 200  # keys in a table, items in a list
+MAX_ITEMS = 1000  # keys in a table, items in a list (a shared loss curve has 200 points)
 MAX_DEPTH = 4
 
 

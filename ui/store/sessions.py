@@ -86,7 +86,7 @@ class Session:
     # ------------------------------------------------------------------------------------ runs
     def save_run(self, run: SavedRun) -> RunInfo:
         """Save (or replace) a run; StoreFull past MAX_RUNS runs or MAX_BYTES bytes, NotFound once expired."""
-        run_id = _run_id(run.run_id)
+        run_id = checked_run_id(run.run_id)
         label, page = plain.label(run.label, "A run's name", TEXT), plain.label(run.page, "A run's page", TEXT)
         if not isinstance(run.checkpoint, bytes) or not run.checkpoint.startswith(checkpoint.ZIP_MAGIC):
             raise ValueError("SavedRun.checkpoint must be makemore.checkpoint.to_bytes(...)")
@@ -134,7 +134,7 @@ class Session:
         """A saved run rebuilt; NotFound if there is none, CheckpointError (a sentence naming the run and
         what is wrong) if what is stored does not pass the checks an uploaded checkpoint passes."""
         with db.reading(self.engine) as conn:
-            row = conn.execute(sa.select(runs).where(*self._run(_run_id(run_id)))).one_or_none()
+            row = conn.execute(sa.select(runs).where(*self._run(checked_run_id(run_id)))).one_or_none()
             tables = conn.execute(sa.select(run_frames.c.name, run_frames.c.data)
                                   .where(*self._run(run_id, run_frames))).all() if row else []
         if row is None:
@@ -165,11 +165,11 @@ class Session:
     def rename_run(self, run_id: str, label: str) -> None:
         label = plain.label(label, "A run's name", TEXT)
         with db.writing(self.engine) as conn:
-            conn.execute(runs.update().where(*self._run(_run_id(run_id))).values(label=label))
+            conn.execute(runs.update().where(*self._run(checked_run_id(run_id))).values(label=label))
 
     def remove_run(self, run_id: str) -> None:
         with db.writing(self.engine) as conn:
-            conn.execute(runs.delete().where(*self._run(_run_id(run_id))))
+            conn.execute(runs.delete().where(*self._run(checked_run_id(run_id))))
 
     def usage(self) -> Usage:
         with db.reading(self.engine) as conn:
@@ -216,7 +216,8 @@ def _cutoff(now: float) -> float:
     return now - IDLE_DAYS * 86_400
 
 
-def _run_id(run_id: object) -> str:
+def checked_run_id(run_id: object) -> str:
+    """A run id of 1 to 32 letters, digits, - or _ (ui/runs.new_run_id makes 10 hex digits); InvalidInput otherwise."""
     if not isinstance(run_id, str) or _RUN_ID.fullmatch(run_id) is None:
         raise InvalidInput("A run id is 1 to 32 letters, digits, '-' or '_'.")
     return run_id
