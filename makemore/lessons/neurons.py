@@ -4,8 +4,9 @@
 activation is its own, not its batch's) over the distinct contexts of the training split, most
 frequent first, and keeps one nonlinearity's outputs. A unit of a WaveNet level below the top reads
 only part of the context (2 characters at the first level, 4 at the second): its contexts are those
-parts, each run on its own at the start of a window. `top_contexts`, `unit_histogram`,
-`unit_summary` and `interesting_units` read the result.
+parts, each run on its own at the start of a window (with part 5's BatchNorm bug a lower level
+normalizes each position apart: its units are then read at the first position). `top_contexts`,
+`unit_histogram`, `unit_summary` and `interesting_units` read the result.
 """
 from __future__ import annotations
 
