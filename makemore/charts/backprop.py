@@ -8,8 +8,16 @@ from .core import HEIGHT, empty_chart, window_means
 
 EXACT_FLOOR = 1e-12  # where a difference of exactly 0 is drawn on the log axis
 BASELINE = 1e-13  # where the bars start: a log axis has no zero
-VERDICTS = alt.Scale(domain=["exact", "approximate", "wrong"], range=["#2ca02c", "#98df8a", "#d62728"])
+# Okabe-Ito's bluish green (a pale tint of it for "approximate") and vermillion: told apart with any colour vision
+VERDICT_COLORS = {"exact": "#009E73", "approximate": "#80CEB9", "wrong": "#D55E00"}
+VERDICTS = alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values()))
 TWIN_STYLE = {"hand-written": ("#1f77b4", []), "autograd": ("#ff7f0e", [6, 4])}
+
+
+def verdict_labels(table: pd.DataFrame) -> list[str]:
+    """exact / approximate / wrong for each row of a check table (columns exact, approximate)."""
+    return [("exact" if exact else "approximate") if close else "wrong"
+            for exact, close in zip(table["exact"], table["approximate"])]
 
 
 def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -19,9 +27,7 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     """
     if table.empty:
         return empty_chart("Nothing checked yet", height)
-    verdicts = [("exact" if exact else "approximate") if close else "wrong"
-                for exact, close in zip(table["exact"], table["approximate"])]
-    frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdicts)
+    frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdict_labels(table))
     return alt.Chart(frame, height=height).mark_bar().encode(
         y=alt.Y("tensor:N", sort=list(frame["tensor"]), title="gradient of"),
         x=alt.X("shown:Q", scale=alt.Scale(type="log", domainMin=BASELINE),

@@ -20,6 +20,7 @@ from .core import (
 
 PIN_COLORS = ["#6b6b6b", "#8c564b", "#bcbd22", "#17becf", "#e377c2", "#7f7f7f"]  # muted: not the layers'
 PIN_DASHES = [[6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2]]
+NEURON_PICK = "neuron_pick"  # the saturation image's selection: the neuron clicked
 UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
 LIVE_COLOR = "#1f77b4"
 
@@ -111,11 +112,15 @@ def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legen
     )
 
 
-def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
-    """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated."""
+def saturation_image(frame: pd.DataFrame, height: int = 220, pickable: bool = False) -> alt.Chart:
+    """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated.
+
+    pickable: a click picks a neuron, as the selection NEURON_PICK ({"neuron": j}; for
+    `st.altair_chart(..., on_select="rerun")`).
+    """
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    return alt.Chart(frame, height=height).mark_rect(strokeWidth=0).encode(
+    chart = alt.Chart(frame, height=height).mark_rect(strokeWidth=0).encode(
         x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False, grid=False)),
         y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False, grid=False)),
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
@@ -123,6 +128,7 @@ def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
                                           labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
         tooltip=[alt.Tooltip("example:O"), alt.Tooltip("neuron:O"), alt.Tooltip("dead:N", title="saturated")],
     )
+    return chart.add_params(alt.selection_point(name=NEURON_PICK, fields=["neuron"], on="click")) if pickable else chart
 
 
 def update_ratio_chart(frame: pd.DataFrame, pinned: pd.DataFrame | None = None, guide: float = -3.0,
