@@ -11,7 +11,6 @@ from makemore.layers import NONLINEARITIES
 from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
-from ui.lesson import dev_points
 from ui.live import LiveRun, status_line
 from ui.presentation import chart_height, side_by_side
 
@@ -49,12 +48,12 @@ def draw(run: LiveRun, prefix: str) -> None:
 
 def loss_section(run: LiveRun, prefix: str) -> None:
     trainer = run.trainer
+    evals = pd.DataFrame([{"step": e["step"], "loss": e["dev"]} for e in trainer.evals if "dev" in e])
     lr_changes = pd.DataFrame(trainer.lr_changes, columns=["step", "lr"])
     pinned = pd.concat([p["loss"] for p in run.pinned], ignore_index=True) if run.pinned else None
     st.subheader("Loss")
-    show_chart(charts.loss_chart(runs.loss_curve(trainer), dev_points(trainer),
-                                 math.log(trainer.model.config.vocab_size), lr_changes, pinned, height=chart_height()),
-               prefix, "loss")
+    show_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
+                                 lr_changes, pinned, height=chart_height()), prefix, "loss")
     st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss (4,096 dev examples); red dashes: a uniform guess, "
                "-ln(1/vocab). A broken init starts far above the red line and its first steps only squash "
                "the logits (the hockey stick); a good init starts on it. Grey dashes: pinned runs.")
