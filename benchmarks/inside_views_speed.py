@@ -3,7 +3,7 @@
     python benchmarks/inside_views_speed.py [--repeats 20]
 
 For the deep net (5 x 100, part 3) and part 3's MLP after a few hundred steps: the time of the page's
-current redraw (`ui.diagnostics_panel.draw`, Streamlit's bare mode: every element built, nothing sent),
+current redraw (`ui.panels.diagnostics.draw`, Streamlit's bare mode: every element built, nothing sent),
 then of each new view from its snapshot to the element Streamlit would send (data, chart, `st.altair_chart`
 or `st.graphviz_chart`), as a median and as a share of that redraw. The weights view and the embedding
 plot run on every redraw; the neuron view when a layer or unit is picked (its context pass once per
@@ -34,7 +34,8 @@ from makemore.models import DeepMLPConfig  # noqa: E402
 from makemore.presets import LECTURE_SEED, PRESETS  # noqa: E402
 from makemore.stats import weights  # noqa: E402
 from makemore.training import TrainConfig, build_trainer  # noqa: E402
-from ui import diagnostics_panel, live  # noqa: E402
+from ui import live  # noqa: E402
+from ui.panels import diagnostics as diagnostics_panel  # noqa: E402
 from ui.export import unchecked  # noqa: E402
 
 

@@ -2,9 +2,10 @@
 
     python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S]
 
-The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the chunk
-function `ui.live.tick` for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
-charts are drawn, and at least a third of the wall clock) and then redraws with `ui.diagnostics_panel.draw`. This script does the same
+The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the live run's
+`train_for` (ui.live.LiveRun) for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
+charts are drawn, and at least a third of the wall clock) and then redraws with `ui.panels.diagnostics.draw`,
+in a process tuned as the server is (`ui.process_tuning`). This script does the same
 without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
 rest of each tick interval as the browser's timer would, and alternates it with the headless
 `Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
@@ -21,13 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-
 from makemore.data import load_data  # noqa: E402
 from makemore.models import DeepMLPConfig  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
 from makemore.training import TrainConfig, build_trainer  # noqa: E402
-from ui import diagnostics_panel, live, pacing  # noqa: E402
+from ui import live, pacing, process_tuning  # noqa: E402
+from ui.panels import diagnostics  # noqa: E402
 
 
 def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float | None,
@@ -38,10 +38,10 @@ def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float |
     for _ in range(ticks):
         tick_start = time.perf_counter()
         pace.note_tick_start(tick_start)
-        steps += live.tick(run, budget or pace.budget(interval))
+        steps += run.train_for(budget or pace.budget(interval))
         drawn = time.perf_counter()
         pace.note_training_end(drawn)
-        diagnostics_panel.draw(run, "bench")
+        diagnostics.draw(run, "bench")
         done = time.perf_counter()
         pace.note_draw(done - drawn)
         training, drawing = training + drawn - tick_start, drawing + done - drawn
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=pacing.TICK_SECONDS, help="seconds between fragment runs")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Streamlit's bare mode warns about the missing runtime at every element
-    torch.set_num_threads(1)
+    process_tuning.tune_process()  # one torch thread, as the server's sessions
     data = load_data()
     config = TrainConfig(steps=10**9, lr_decay_at=None, stats_every=args.stats_every)
     page_trainer = build_trainer(DeepMLPConfig(), config, data, LECTURE_SEED)

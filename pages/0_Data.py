@@ -9,14 +9,13 @@ from makemore.lessons.data import char_counts, length_counts
 from ui.cached import count_table
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side
-from ui.settings import shared_sidebar
+from ui.sidebar import page_setup
 from ui.state import persistent_widget, sidebar_share_link
 
 P = "data"
 FIRST_ROWS = 15
 
-st.set_page_config(page_title="The data set", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("The data set")
 data = settings.data
 words = data.words
 st.title("The data set")

@@ -7,11 +7,10 @@ from makemore.checkpoint import CheckpointError
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height
-from ui.settings import shared_sidebar
+from ui.sidebar import page_setup
 from ui.state import sidebar_share_link
 
-st.set_page_config(page_title="Compare runs", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("Compare runs")
 st.title("Compare runs")
 st.write("Every run you paused, finished or reset on any page is kept here for this browser session. "
          "Overlay their losses, see how their settings differ, rename, remove, export or bring one back from a "

@@ -31,7 +31,7 @@ from tests.browser import (
 from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
-from ui.sweep_panel import DEFAULT_STEPS
+from ui.panels.sweep import DEFAULT_STEPS
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 STEP_COUNTER = r"Step ([\d,]+)"  # the status line's "**Step 1,234**"

@@ -1,7 +1,15 @@
 """Classroom mode on every lesson page: walk-throughs that set the controls, and shareable links."""
+import re
+from urllib.parse import parse_qsl
+
 import pytest
 
 from tests.apptest_helpers import open_page, open_with_url
+from tests.conftest import ROOT
+from ui.navigation import page_path
+from ui.panels.deep_net_controls import SETUP_SLUGS, URL_PARAMS, setup_values
+
+DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 
 TOURS = {  # page -> (prefix, a control key, its value at the last stop)
     "pages/1_Bigram.py": ("bigram", "bigram_reg", 0.01),
@@ -83,3 +91,47 @@ def test_copy_link_follows_a_changed_control():
     assert "count=7" not in sidebar_link(at)
     at = at.number_input(key="bigram_sample_count__w").set_value(7).run()
     assert "count=7" in sidebar_link(at)
+
+
+# ------------------------------------------------------------------------------------ links in the documents
+LINK = re.compile(r"/([A-Za-z_]\w*)\?(\w+=[^\s`)\"'\]]*)")  # /Page?param=value&param=value
+LINK_SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "ui" / "tours.py"]
+
+
+def shared_links() -> list[tuple[str, str, str]]:
+    """(document, page name, query) of every `/Page?param=value` link in the README, docs/ and the walk-throughs."""
+    return [(path.name, name, query) for path in LINK_SOURCES if path.is_file()
+            for name, query in LINK.findall(path.read_text(encoding="utf-8"))]
+
+
+def test_the_readmes_classroom_links_are_found():
+    links = [(name, query) for where, name, query in shared_links() if where == "README.md"]
+    assert ("Bigram", "smoothing=10&present=1") in links and len(links) >= 2
+
+
+def same_value(shown: str, written: str) -> bool:
+    """The page writes a value back in its own format (gain=1.667 stays 1.667, lr_exp=-1.0 becomes -1)."""
+    try:
+        return float(shown) == pytest.approx(float(written), rel=1e-3)
+    except ValueError:
+        return shown == written
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where, name, query", shared_links())
+def test_every_link_in_the_documents_opens_its_page_with_its_values(where, name, query):
+    page = page_path(name)
+    assert page, f"{where}: there is no page /{name}"
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    at = open_with_url(page, **params)
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    controls = open_page(page).query_params  # the params this page's controls read and write
+    for param, value in params.items():
+        if param in controls:
+            assert same_value(at.query_params[param], value), (where, param, at.query_params[param])
+        else:
+            assert param == "preset" and page == DIAGNOSTICS, f"{where}: /{name} reads no {param}"
+            others = {key: v for key, v in setup_values("diag", SETUP_SLUGS[value]).items()
+                      if URL_PARAMS[key.removeprefix("diag_")] not in params}  # the setup's, where the link is silent
+            assert {key: at.session_state[key] for key in others} == others
+            assert param not in at.query_params  # applied once: the controls carry it on

@@ -3,17 +3,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_helpers import chart_with_columns
-from ui.settings import TORCH_THREADS, sweep_threads
-from ui.sweep_panel import parse_values
+from ui.panels.sweep import parse_values
+from ui.process_tuning import TORCH_THREADS, sweep_threads
 
 
 def panel_script():
     from makemore.data import load_data
-    from ui.settings import Settings
-    from ui.sweep_panel import render_sweep_panel
+    from ui.panels.sweep import sweep_panel
+    from ui.sidebar import SharedSettings
 
     data = load_data()
-    render_sweep_panel(Settings(data, "shipped", "shipped names", 2147483647, "cpu"))
+    sweep_panel(SharedSettings(data, "shipped", "shipped names", 2147483647, "cpu"))
 
 
 def open_panel() -> AppTest:
@@ -45,7 +45,7 @@ def test_train_draws_every_copy_in_one_chart_each():
     assert not at.exception
     sweep = at.session_state["sweep_run"].sweep
     assert sweep.step > 0 and sweep.labels == ["gain 0.5", "gain 1.667", "gain 3"]
-    assert sweep.threads == TORCH_THREADS  # not two: see ui/settings.py
+    assert sweep.threads == TORCH_THREADS  # not two: see ui/process_tuning.py
     losses = chart_with_columns(at, "step", "copy", "loss")
     saturation = chart_with_columns(at, "step", "copy", "saturated_pct")
     assert len(losses) == 1 and len(saturation) == 1

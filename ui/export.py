@@ -16,35 +16,14 @@ CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest 
 PRESENTER_CHART_CONFIG = {"axis": {"labelFontSize": 15, "titleFontSize": 16},
                           "legend": {"labelFontSize": 15, "titleFontSize": 15, "symbolSize": 150},
                           "title": {"fontSize": 19}, "text": {"fontSize": 16}}
-# Altair's debug mode validates every scale, legend and axis object against the schema as it is built: a
-# quarter of building a chart. The pages skip it, like the validation of whole specs below.
-alt.utils.schemapi.disable_debug_mode()
-
-
-class _PlainValueFirst(type):
-    """Answers `isinstance(value, SchemaLike)` for plain JSON values at once.
-
-    Altair's to_dict asks it of every string and number of a spec, and SchemaLike is a runtime-checkable
-    Protocol: 15 µs a question (inspect.getattr_static per member), a tenth of a live redraw.
-    """
-    protocol = getattr(alt.utils.schemapi.SchemaLike, "protocol", alt.utils.schemapi.SchemaLike)  # on a reload too
-
-    def __instancecheck__(cls, value) -> bool:
-        return not isinstance(value, (str, int, float, bool, type(None))) and isinstance(value, cls.protocol)
-
-
-class _SchemaLike(metaclass=_PlainValueFirst):
-    """Stands in for Altair's SchemaLike where its to_dict checks leaf values (see _PlainValueFirst)."""
-
-
-alt.utils.schemapi.SchemaLike = _SchemaLike
 
 
 class _Unchecked:
     """Converts to Vega-Lite without validating the result against the schema again, and copies cheaply.
 
     Validation was 40% of a live redraw; makemore.charts builds its specs from Altair's typed classes
-    and tests/test_chart_specs.py validates every chart the pages draw, so the page skips it. And
+    and tests/test_chart_specs.py validates every chart the pages draw, so the page skips it (as it skips
+    Altair's debug mode: ui/process_tuning.py). And
     Altair's shallow copy (which its to_dict takes) re-runs the constructor, which for a layered chart
     deep-copies every layer again: here it copies the top object only, as its docstring promises.
     """

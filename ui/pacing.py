@@ -20,11 +20,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import streamlit as st
 
 from ui.state import remembered
+
+if TYPE_CHECKING:
+    from ui.runnable import Runnable
 
 TICK_SECONDS = 0.5  # how often a live area asks to redraw while it trains (by default)
 # What Streamlit needs of each tick besides our drawing (its bookkeeping and sending); training and drawing
@@ -97,9 +100,9 @@ class Pace:
         self.trained_at = now
 
 
-def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Callable[[Any], None],
+def paced_fragment(state_key: str, train: Callable[[Runnable, float], None], draw: Callable[[Runnable], None],
                    tick_seconds: float = TICK_SECONDS) -> None:
-    """Draw the live object in st.session_state[state_key]; while its `running` is set, rerun every
+    """Draw the live object (a ui.runnable.Runnable) in st.session_state[state_key]; while it runs, rerun every
     `tick_seconds` and first train it for the paced budget (`train(current, seconds)`), all in the server's turn.
     """
 

@@ -1,14 +1,16 @@
 """Sweep: several copies of the deep net, one setting varied, trained side by side.
 
-`render_sweep_panel(settings)` draws the controls (what varies, its values, BatchNorm, steps),
-Train / Pause / Reset, and, while the sweep trains in time-boxed chunks inside an
-`st.fragment(run_every=...)`, its progress and one chart of every copy's loss and one of their
-saturation. The sweep lives in st.session_state; widget keys start with "sweep_".
+`sweep_panel(settings)` draws the controls (what varies, its values, BatchNorm, steps), the control row
+(Train sweep / Pause / Reset) and, while the sweep trains in time-boxed chunks, its progress, one chart of
+every copy's loss and one of their saturation. The sweep lives in st.session_state; widget keys start with
+"sweep_".
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -19,15 +21,16 @@ from makemore.models import ConfigError, DeepMLPConfig
 from makemore.training import TrainConfig
 from makemore.training.sweep import MAX_COPIES, MIN_COPIES, Sweep
 from ui.export import export_menu, show_chart
-from ui.pacing import paced_fragment
-from ui.presentation import button_row, side_by_side
-from ui.settings import SWEEP_THREADS, Settings
+from ui.presentation import side_by_side
+from ui.process_tuning import SWEEP_THREADS
+from ui.runnable import Buttons, Runnable, control_row, live_area
+from ui.sidebar import SharedSettings
 
 P = "sweep"  # widget-key prefix
 STATE = "sweep_run"
 STEP_CHOICES = [500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
 DEFAULT_STEPS = 2000
-SETTINGS = {  # what varies: (label, default values, help)
+WHAT_VARIES = {  # the setting the copies differ in: (label, default values, help)
     "gain": ("Gain", "0.5, 1, 5/3, 2, 3",
              "Hidden weights * gain. Without BatchNorm, too small a gain shrinks the activations layer by "
              "layer and too large a gain saturates tanh; 5/3 is Kaiming for tanh. With BatchNorm the gain "
@@ -38,13 +41,57 @@ SETTINGS = {  # what varies: (label, default values, help)
                      "The last layer's scale at init: large values make a confident, wrong first guess "
                      "(the hockey stick in the loss)."),
 }
+BUTTONS = Buttons(train="Train sweep", train_help="Train all copies; the charts update as they learn.", steps=(),
+                  reset_help="Forget this sweep.")
 
 
 @dataclass
-class SweepRun:
-    sweep: Sweep
-    identity: dict  # what built it; a change of controls makes the next Train start a new sweep
+class SweepRun(Runnable):
+    """The panel's sweep as a live object. Its controls may change while a sweep is shown: the shown one stays
+    until Train builds one of the controls' setup (`wanted`, `build`)."""
+    wanted: dict  # the controls' setup now
+    build: Callable[[], Sweep]  # builds a sweep of `wanted`
+    sweep: Sweep | None = None
+    identity: dict | None = None  # the setup that built `sweep`
     running: bool = False
+    error: str = ""  # why the last Train could not build a sweep
+
+    @property
+    def stale(self) -> bool:
+        return self.sweep is not None and self.identity != self.wanted
+
+    @property
+    def notice(self) -> str:
+        return "The controls changed since this sweep started: Train sweep starts a new one." if self.stale else ""
+
+    @property
+    def step(self) -> int:
+        return self.sweep.step if self.sweep is not None else 0
+
+    @property
+    def done(self) -> bool:
+        return self.sweep is not None and self.sweep.done and not self.stale
+
+    def start(self) -> None:
+        if self.sweep is None or self.stale:
+            try:
+                self.sweep, self.identity, self.error = self.build(), self.wanted, ""
+            except ConfigError as err:
+                self.error = str(err)
+                return
+        self.running = True
+
+    def train_for(self, seconds: float, max_steps: int | None = None) -> int:
+        done = self.sweep.advance_for(seconds, max_steps)
+        if self.sweep.done and self.running:
+            self.stop()
+        return done
+
+    def stop(self) -> None:
+        self.running = False
+
+    def reset(self) -> SweepRun:
+        return SweepRun(self.wanted, self.build)
 
 
 def parse_values(text: str) -> list[float]:
@@ -66,32 +113,33 @@ def parse_values(text: str) -> list[float]:
     return values
 
 
-def render_sweep_panel(settings: Settings) -> None:
+def sweep_panel(settings: SharedSettings) -> None:
     st.subheader("Sweep: copies side by side")
     st.caption("Train several copies of the deep net at once, the same init draws and the same minibatches, "
                "differing in one setting only, and compare their losses and tanh saturation on one chart each.")
     setting, values, batchnorm, steps = _controls()
     if values is None:
         return
-    identity = {"setting": setting, "values": values, "batchnorm": batchnorm, "steps": steps,
-                "seed": settings.seed, "data": settings.data_key, "device": settings.device}
-    run: SweepRun | None = st.session_state.get(STATE)
-    _buttons(run, identity, settings, setting, values, batchnorm, steps)
-    run = st.session_state.get(STATE)
-    if run is None:
+    wanted = {"setting": setting, "values": values, "batchnorm": batchnorm, "steps": steps,
+              "seed": settings.seed, "data": settings.data_key, "device": settings.device}
+    build = partial(build_sweep, settings.data, settings.seed, settings.device, setting, values, batchnorm, steps)
+    run: SweepRun = st.session_state.setdefault(STATE, SweepRun(wanted, build))
+    run.wanted, run.build = wanted, build
+    control_row(STATE, P, BUTTONS)
+    if run.error:
+        st.error(run.error)
+    if run.sweep is None:
         st.info("Press Train sweep to start.")
         return
-    if run.identity != identity:
-        st.caption("The controls changed since this sweep started: Train sweep starts a new one.")
     export_menu(P)
-    paced_fragment(STATE, _train, lambda current: draw(current.sweep))
+    live_area(STATE, lambda current: draw(current.sweep))
 
 
 def _controls() -> tuple[str, list[float] | None, bool, int]:
     cols = st.columns([1.4, 2, 1, 1.3])
-    setting = cols[0].selectbox("What varies", list(SETTINGS), format_func=lambda s: SETTINGS[s][0],
+    setting = cols[0].selectbox("What varies", list(WHAT_VARIES), format_func=lambda s: WHAT_VARIES[s][0],
                                 key=f"{P}_setting", help="One setting differs between the copies; all else is equal.")
-    label, default, help_text = SETTINGS[setting]
+    label, default, help_text = WHAT_VARIES[setting]
     text = cols[1].text_input(f"{label} of each copy", value=default, key=f"{P}_values_{setting}",
                               help=f"{MIN_COPIES} to {MAX_COPIES} values, commas between them. {help_text}")
     batchnorm = cols[2].toggle("BatchNorm", value=False, key=f"{P}_batchnorm",
@@ -105,31 +153,6 @@ def _controls() -> tuple[str, list[float] | None, bool, int]:
         return setting, None, batchnorm, steps
 
 
-def _buttons(run: SweepRun | None, identity: dict, settings: Settings, setting: str, values: list[float],
-             batchnorm: bool, steps: int) -> None:
-    row = button_row()
-    if run is not None and run.running:
-        if row.button("Pause", key=f"{P}_pause", icon=":material/pause:"):
-            run.running = False
-            st.rerun()
-    elif row.button("Train sweep", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
-                    help="Train all copies; the charts update as they learn."):
-        if run is None or run.identity != identity or run.sweep.done:
-            try:
-                sweep = build_sweep(settings.data, settings.seed, settings.device, setting, values, batchnorm, steps)
-                run = SweepRun(sweep, identity)
-            except ConfigError as err:
-                st.error(str(err))
-                return
-            st.session_state[STATE] = run
-        run.running = True
-        st.rerun()
-    if run is not None and row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
-                                      help="Forget this sweep."):
-        del st.session_state[STATE]
-        st.rerun()
-
-
 def build_sweep(data: WordData, seed: int, device: str, setting: str, values: list[float], batchnorm: bool,
                 steps: int, threads: int = SWEEP_THREADS) -> Sweep:
     """The sweep the panel trains: part 3's deep net, with or without BatchNorm, at the lecture's lr 0.1."""
@@ -137,13 +160,6 @@ def build_sweep(data: WordData, seed: int, device: str, setting: str, values: li
                          output_scale=0.1 if batchnorm else 0.01)
     train = TrainConfig(steps=steps, lr_decay_at=None, stats_every=10)
     return Sweep(base, train, data, seed, setting, values, device, threads=threads)
-
-
-def _train(current: SweepRun, budget: float) -> None:
-    current.sweep.advance_for(budget)
-    if current.sweep.done:
-        current.running = False
-        st.rerun()
 
 
 def draw(sweep: Sweep) -> None:
