@@ -74,6 +74,8 @@ def from_bytes(raw: bytes, source: str = "the file") -> Checkpoint:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{source} is a torch file but not a makemore explorer checkpoint.")
     try:
+        # keys the config no longer has are dropped: e.g. part 4's `manual_backward`, a training choice that
+        # older versions kept in the model's config (now TrainConfig.gradients; a checkpoint holds no training)
         config = config_from_dict(payload["config"])
         vocab = Vocabulary.from_dict(payload["vocab"])
         model = build_model(config)

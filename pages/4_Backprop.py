@@ -1,5 +1,6 @@
 """Lecture 4: the MLP's backward pass by hand, checked tensor by tensor against autograd, then trained."""
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -115,6 +116,19 @@ train = TrainConfig(steps=steps, batch_size=32, lr=LECTURE.train.lr, lr_decay_at
 identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps}
 
 
+@dataclass
+class TwinsRun:
+    """The pair and whether it is training: the page's to know (the twins only train)."""
+    twins: backprop_twins.Twins
+    running: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.twins.done:
+            return "finished"
+        return "training" if self.running else ("paused" if self.twins.step else "ready")
+
+
 def measure_and_keep(current: backprop_twins.Twins) -> None:
     """Both twins' losses on the whole splits, and both kept in the session's runs (Generate, Compare)."""
     backprop_twins.evaluate(current)
@@ -125,7 +139,8 @@ def measure_and_keep(current: backprop_twins.Twins) -> None:
 
 
 def new_pair() -> None:
-    st.session_state[TWINS] = backprop_twins.build_twins(LECTURE.model, train, settings.data, settings.seed, settings.device)
+    st.session_state[TWINS] = TwinsRun(backprop_twins.build_twins(LECTURE.model, train, settings.data, settings.seed,
+                                                                  settings.device))
     st.session_state[TWIN_RUN_IDS] = {backward: runs.new_run_id() for backward in backprop_twins.BACKWARDS}
 
 
@@ -134,22 +149,23 @@ if st.session_state.get(TWINS_BUILT_FOR) != identity:
         st.info("The settings changed: a new pair of networks was initialized.", icon=":material/autorenew:")
     new_pair()
     st.session_state[TWINS_BUILT_FOR] = identity
-pair: backprop_twins.Twins = st.session_state[TWINS]
+live: TwinsRun = st.session_state[TWINS]
+pair = live.twins
 
 row = button_row()
-if pair.running:
+if live.running:
     if row.button("Pause", key=f"{P}_pause", type="primary", icon=":material/pause:"):
-        pair.running = False
+        live.running = False
         measure_and_keep(pair)
         st.rerun()
 elif row.button("Train", key=f"{P}_train", type="primary", icon=":material/play_arrow:",
                 disabled=pair.done, help="Train both twins continuously; the chart updates as they learn."):
-    pair.running = True
+    live.running = True
     st.rerun()
 for n in (100, 1000):
     if row.button(f"Step {n:,}", key=f"{P}_step{n}", disabled=pair.done,
                   help=f"Train both twins exactly {n:,} steps and stop."):
-        pair.running = False
+        live.running = False
         with st.spinner(f"Training both twins {n:,} steps…"):
             backprop_twins.advance(pair, n)
             measure_and_keep(pair)
@@ -161,13 +177,14 @@ if row.button("Reset", key=f"{P}_reset", icon=":material/restart_alt:",
     st.rerun()
 
 
-def draw_twins(current: backprop_twins.Twins) -> None:
+def draw_twins(live_twins: TwinsRun) -> None:
     """Status, the two loss curves and, when measured, both twins' losses on the whole splits."""
+    current = live_twins.twins
     rates = " · ".join(f"{name} {t.steps_per_s:,.0f} steps/s" for name, t in current.trainers.items()
                        if t.step)
     gap = backprop_twins.largest_gap(current)
     total = current.manual.config.steps
-    st.markdown(f"**Step {current.step:,} of {total:,}** · {rates or '–'} · *{current.status}*")
+    st.markdown(f"**Step {current.step:,} of {total:,}** · {rates or '–'} · *{live_twins.status}*")
     chart_col, numbers_col = side_by_side([3, 2])
     with chart_col:
         show_chart(twin_loss_chart(backprop_twins.loss_frame(current), chart_height(320)), P, "twin loss",
@@ -188,10 +205,11 @@ def draw_twins(current: backprop_twins.Twins) -> None:
                        "The lecture's figures come from its names.txt.")
 
 
-def train_twins(current: backprop_twins.Twins, budget: float) -> None:
-    backprop_twins.tick(current, budget)
-    if not current.running:  # finished: a full rerun updates the buttons
-        measure_and_keep(current)
+def train_twins(live_twins: TwinsRun, budget: float) -> None:
+    backprop_twins.tick(live_twins.twins, budget)
+    if live_twins.twins.done:  # finished: a full rerun updates the buttons
+        live_twins.running = False
+        measure_and_keep(live_twins.twins)
         st.rerun()
 
 

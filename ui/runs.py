@@ -18,7 +18,7 @@ from makemore import checkpoint
 from makemore.data import Vocabulary
 from makemore.models import LanguageModel, config_to_dict, layers_of
 from makemore.stats.diagnostics import parameter_blocks, update_ratio_frame
-from makemore.training import TrainConfig, Trainer
+from makemore.training import TrainConfig, Trainer, train_config_from_dict
 
 MAX_RUNS = 12  # the oldest run is dropped beyond this
 
@@ -161,7 +161,8 @@ def restore(raw: bytes, filename: str) -> RunRecord:
     """Add an uploaded checkpoint to the session's runs (raises CheckpointError for a bad file)."""
     ckpt = checkpoint.from_bytes(raw, source=filename)
     meta = ckpt.meta
-    train_config = TrainConfig(**meta["train_config"]) if isinstance(meta.get("train_config"), dict) else TrainConfig()
+    train_config = (train_config_from_dict(meta["train_config"]) if isinstance(meta.get("train_config"), dict)
+                    else TrainConfig())
     curve = meta.get("loss_curve") or {"step": [], "loss": []}
     rec = RunRecord(
         new_run_id(), meta.get("label", filename), "uploaded", ckpt.model, ckpt.vocab, ckpt.words, ckpt.model.config,
