@@ -49,8 +49,9 @@ class Rates:
     number, or (K, 1, 1)). Both are remade only when the schedule's lr changes.
     """
 
-    def __init__(self, flat, scales: list[float] | None) -> None:
-        self._flat, self.scales = flat, (scales if scales and set(scales) != {1.0} else None)
+    def __init__(self, parameters, scales: list[float] | None) -> None:
+        """parameters: the flat.FlatParameters of the copies' stacks."""
+        self._parameters, self.scales = parameters, (scales if scales and set(scales) != {1.0} else None)
         self.lr: float | None = None
         self.flat: float | torch.Tensor = 0.0
         self.weight: float | torch.Tensor = 0.0
@@ -62,9 +63,10 @@ class Rates:
         if self.scales is None:
             self.flat, self.weight = lr, -lr
             return
-        flat = self._flat
-        per_copy = torch.tensor([lr * s for s in self.scales], dtype=flat.data.dtype, device=flat.data.device)
-        self.flat = flat.layout([per_copy.view(-1, *[1] * (p.dim() - 1)) for p in flat.params])
+        parameters = self._parameters
+        per_copy = torch.tensor([lr * s for s in self.scales], dtype=parameters.data.dtype,
+                                device=parameters.data.device)
+        self.flat = parameters.layout([per_copy.view(-1, *[1] * (p.dim() - 1)) for p in parameters.params])
         self.weight = -per_copy.view(-1, 1, 1)
 
 
