@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 from . import validation
 from .data import MAX_VOCAB, Vocabulary, WordData
 from .models import FAMILIES, LanguageModel, build_model, config_to_dict
-from .training import TrainConfig
+from .training.trainer import train_config_from_dict
 
 FORMAT = "makemore-explorer/1"
 FILENAME = "model.pt"
@@ -30,8 +30,9 @@ MAX_MODEL_VALUES = 5_000_000
 # written by earlier versions saved that whole buffer.
 MAX_STORAGE_BYTES = 2 * 4 * MAX_MODEL_VALUES
 MAX_WORDS_CHARS = 50_000_000  # the training words kept in a checkpoint (word lists are at most 5 MB)
-LEGACY_MODEL_FIELDS = frozenset({"manual_backward"})  # a training choice older versions kept in the model config
-LEGACY_TRAIN_FIELDS = frozenset({"exact"})  # replaced by `gradients`
+# keys the config no longer has, dropped: part 4's `manual_backward`, a training choice older versions kept in
+# the model's config (now TrainConfig.gradients; a checkpoint holds no training)
+LEGACY_MODEL_FIELDS = frozenset({"manual_backward"})
 
 
 class CheckpointError(ValueError):
@@ -120,8 +121,7 @@ def _checked(payload: dict) -> Checkpoint:
     words = validation.text(payload.get("words", ""), "its word list", MAX_WORDS_CHARS)
     meta = validation.run_meta(payload.get("meta", {}))
     if "train_config" in payload.get("meta", {}):
-        meta["train_config"] = validation.dataclass_from_plain(
-            TrainConfig, payload["meta"]["train_config"], "its training settings", LEGACY_TRAIN_FIELDS)
+        meta["train_config"] = train_config_from_dict(payload["meta"]["train_config"])
     return Checkpoint(model, vocab, words.split("\n") if words else [], meta)
 
 

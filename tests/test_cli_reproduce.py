@@ -1,4 +1,4 @@
-"""python -m makemore train --exact / --stats-every, and reproduce."""
+"""python -m makemore train --gradients / --stats-every, and reproduce."""
 
 import pytest
 
@@ -7,9 +7,9 @@ from tests.cli_helpers import last_json, run
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
 
 
-def test_exact_and_fast_training_print_the_same_losses():
+def test_autograd_and_fast_training_print_the_same_losses():
     args = ["train", "--preset", "mlp-bn", "--steps", "150", "--seed", "4"]
-    fast, exact = last_json(run(*args)), last_json(run(*args, "--exact", "--stats-every", "0"))
+    fast, exact = last_json(run(*args)), last_json(run(*args, "--gradients", "autograd", "--stats-every", "0"))
     for key in ["first_loss", "train_loss", "dev_loss", "test_loss"]:
         assert abs(fast[key] - exact[key]) < 1e-5, key
 

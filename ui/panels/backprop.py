@@ -97,7 +97,7 @@ class TwinsRun(Runnable):
         return self.twins.done
 
     def train_for(self, seconds: float, max_steps: int | None = None) -> int:
-        done = backprop_twins.tick(self.twins, seconds, max_steps)  # the one call into the pair's training
+        done = self.twins.advance_for(seconds, max_steps)
         if self.twins.done and self.running:
             self.stop()
         return done

@@ -183,7 +183,7 @@ def draw(sweep: Sweep) -> None:
 def copies_table(sweep: Sweep) -> pd.DataFrame:
     """One row per copy: its setting, the latest loss and saturation, where it diverged."""
     last_loss = sweep.loss_history.last()
-    last_saturation = sweep.saturation_history.last()
+    last_saturation = sweep.last_saturation()
     return pd.DataFrame({
         "copy": sweep.labels,
         "loss": last_loss.tolist() if last_loss is not None else [math.nan] * sweep.copies,
