@@ -5,7 +5,6 @@ import re
 import altair as alt
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 import vl_convert
 

@@ -206,7 +206,7 @@ class FastStep:
         return loss
 
     def _gradients(self, Xb: torch.Tensor, Yb: torch.Tensor, dlogprobs: torch.Tensor, record: bool) -> torch.Tensor:
-        B, K = Yb.shape[0], self.copies
+        B = Yb.shape[0]
         self._batch = B
         for stage in self._per_position_stages:
             stage.batch = B
