@@ -65,9 +65,14 @@ def test_each_choice_of_gradients_has_its_stepper(default_data):
 
 
 def test_a_training_config_saved_by_older_versions_still_reads():
-    assert train_config_from_dict({"steps": 5, "exact": True, "unknown": 1}) == TrainConfig(steps=5, gradients="autograd")
+    assert train_config_from_dict({"steps": 5, "exact": True}) == TrainConfig(steps=5, gradients="autograd")
     assert train_config_from_dict({"steps": 5, "exact": False}) == TrainConfig(steps=5)
     assert train_config_from_dict({"gradients": "by_hand"}) == TrainConfig(gradients="by_hand")
+    # a checkpoint is data from anyone: a setting no version had, or one of the wrong type, is named and refused
+    with pytest.raises(ValueError, match="does not know: unknown"):
+        train_config_from_dict({"steps": 5, "unknown": 1})
+    with pytest.raises(ValueError, match="steps must be int"):
+        train_config_from_dict({"steps": "five"})
 
 
 def test_a_trainer_a_sweep_and_the_twins_are_trainables_a_page_can_drive(default_data):
