@@ -9,7 +9,7 @@ from .core import (HEIGHT, LOSS_PADDING, block_color_encoding, downsample, empty
                    layered, uniform_guess_guide)
 
 PINNED_COLOR = "#9e9e9e"
-UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
+UPDATE_POINTS = 150  # points per weight matrix on the update:data chart (several lines share it)
 
 
 def smoothed(frame: pd.DataFrame, column: str, points: int = 40) -> pd.Series:
@@ -84,12 +84,19 @@ def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legen
 
 
 def saturation_image(frame: pd.DataFrame, height: int = 220) -> alt.Chart:
-    """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated."""
+    """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated.
+
+    frame: example, neuron, dead (every cell). Only the white cells are marks, on a black view: a live
+    redraw then sends, and the browser draws, the saturated few instead of batch x width rects (3,200).
+    """
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    return alt.Chart(frame, height=height).mark_rect(strokeWidth=0).encode(
-        x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False, grid=False)),
-        y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False, grid=False)),
+    examples, neurons = int(frame["example"].max()) + 1, int(frame["neuron"].max()) + 1
+    hidden = alt.Axis(labels=False, ticks=False, grid=False)
+    return alt.Chart(frame[frame["dead"]], height=height, view=alt.ViewBackground(fill="#000000")).mark_rect(
+        strokeWidth=0).encode(
+        x=alt.X("neuron:O", title="neuron", axis=hidden, scale=alt.Scale(domain=list(range(neurons)))),
+        y=alt.Y("example:O", title="example in the batch", axis=hidden, scale=alt.Scale(domain=list(range(examples)))),
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
                         legend=alt.Legend(title="|h| > 0.99", symbolStrokeColor="#888888", symbolStrokeWidth=1,
                                           labelExpr="datum.label == 'true' ? 'yes' : 'no'")),
