@@ -7,9 +7,7 @@ trains the Sweep panel's default sweep to its end and checks its two charts and 
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
 import contextlib
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -17,7 +15,6 @@ import pytest
 
 from tests.browser import (CHROMIUM, TIMEOUT_MS, VIEWPORT, follow_sweep, headless_chromium, opened, press_until,
                            start_sweep, sweep_panel, wait_until_idle, widget)
-from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
 from ui.sweep_panel import DEFAULT_STEPS
@@ -48,23 +45,6 @@ def app_url(server_log):
 def browser():
     with headless_chromium() as chromium:
         yield chromium
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    """save(page, name): a full-window PNG in tmp_path (and in $MAKEMORE_SCREENSHOTS when set)."""
-    extra = os.environ.get("MAKEMORE_SCREENSHOTS")
-
-    def save(page, name: str) -> Path:
-        path = tmp_path / f"{name}.png"
-        page.screenshot(path=str(path))
-        if extra:
-            target = ROOT / extra  # a relative folder is under the repo; an absolute one stays itself
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target / path.name)
-        return path
-
-    return save
 
 
 @contextlib.contextmanager

@@ -6,15 +6,18 @@ opacity. On each live page (and the diagnostics page's Sweep panel) this presses
 redraw, then samples every shown element's opacity and stale marker about three times a second for a few
 seconds, in a laptop-sized window; it fails when any element is faded, or marked, in more than a small
 share of the samples. (Before ui/pacing.py drew in a fragment of its own, the update:data chart of the
-diagnostics page was faded in most samples.)
+diagnostics page was faded in most samples.) It photographs the diagnostics page, the MLP page and the Sweep
+panel while they train, in a temporary folder and, when MAKEMORE_SCREENSHOTS names one (docs/screenshots),
+there too.
 """
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser import (CHROMIUM, FADED, SWEEP_EXPANDER, SWEEP_PROGRESS, faded_shares, headless_chromium, opened,
-                           press_until, start_watching, wait_for_redraw, wait_until_idle, watch_counts, watched, widget)
+from tests.browser import (CHROMIUM, FADED, SWEEP_EXPANDER, SWEEP_PROGRESS, VIEWPORT, faded_shares, headless_chromium,
+                           opened, press_until, start_watching, sweep_panel, wait_for_redraw, wait_until_idle,
+                           watch_counts, watched, widget)
 from tests.streamlit_server import running_app, url_path
 
 LIVE_PAGES = {  # widget-key prefix: page
@@ -28,6 +31,8 @@ LIVE_PAGES = {  # widget-key prefix: page
 SWEEP = "sweep"
 SWEEP_PANEL = '[data-testid="stExpander"]:has([data-testid="stProgress"])'  # the panel, once it trains
 LAPTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = {"diag": "diagnostics-training", "mlp": "mlp-training", SWEEP: "sweep-training"}  # taken mid-training
+SETTLE_MS = 2000  # for the page to lay out again and redraw at a new window size
 SAMPLE_SECONDS = 6  # at least; longer where the machine is so busy that fewer samples or redraws come
 EVERY_SECONDS = 0.3
 MIN_SAMPLES = 16  # a browser starved of CPU runs its timer late
@@ -35,8 +40,8 @@ MIN_REDRAWS = 4  # the run trained and redrew while it was sampled
 MAX_SECONDS = 60
 MAX_STALE_SHARE = 0.1  # of an element's samples
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.is_file(),
+                                                   reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,7 @@ def browser():
 
 
 @pytest.mark.parametrize("prefix", [*LIVE_PAGES, SWEEP])
-def test_nothing_is_greyed_out_while_a_run_trains(prefix, app_url, browser):
+def test_nothing_is_greyed_out_while_a_run_trains(prefix, app_url, browser, screenshots):
     page_file = LIVE_PAGES.get(prefix, LIVE_PAGES["diag"])
     with opened(browser, app_url + url_path(page_file), LAPTOP) as page:
         if prefix == SWEEP:
@@ -68,6 +73,11 @@ def test_nothing_is_greyed_out_while_a_run_trains(prefix, app_url, browser):
         while (waited := time.monotonic() - started) < MAX_SECONDS and (waited < SAMPLE_SECONDS or too_few(page)):
             page.wait_for_timeout(500)
         seen = watched(page)
+        if prefix in SCREENSHOTS:  # still training: the page's main area (or the panel), at a desktop's width
+            page.set_viewport_size(VIEWPORT)
+            page.wait_for_timeout(SETTLE_MS)
+            shown = sweep_panel(page) if prefix == SWEEP else page.locator('[data-testid="stMainBlockContainer"]')
+            screenshots(shown, SCREENSHOTS[prefix])
     assert len(seen["samples"]) >= MIN_SAMPLES, f"only {len(seen['samples'])} samples in {waited:.0f} s"
     assert len(seen["redraws"]) >= MIN_REDRAWS, f"only {len(seen['redraws'])} redraws in {waited:.0f} s"
     shares = faded_shares(seen["samples"])
