@@ -3,7 +3,7 @@
 The page builds a model config and a train config from its widgets and calls `live_run`; what
 defines the network (architecture, init, seed, data) rebuilds it, with a notice saying so, while
 the learning rate, batch size and statistics cadence change in place. `live_area` draws the
-charts inside an `st.fragment(run_every=...)` that trains a chunk before each redraw; pausing
+charts inside an `st.fragment(run_every=...)` that trains a chunk after each redraw; pausing
 renders it with run_every=None. Nothing trains in a module global or a thread.
 """
 from __future__ import annotations
