@@ -2,15 +2,14 @@
 
     python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S]
 
-The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the live run's
-`train_for` (ui.live.LiveRun) for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
-charts are drawn, and at least a third of the wall clock) and then redraws with `ui.panels.diagnostics.draw`,
-in a process tuned as the server is (`ui.process_tuning`). This script does the same
-without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
-rest of each tick interval as the browser's timer would, and alternates it with the headless
-`Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
-time a tick spends training and drawing; --tick 1.0 measures the page's "redraw every 1 s" setting,
---budget fixed seconds of training per tick instead of the paced ones. One torch thread.
+The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run redraws with
+`ui.panels.diagnostics.draw` and then calls the live run's `train_for` (ui.live.LiveRun) for the paced
+budget (`ui.pacing.Pace`: what is left of the tick once the charts are drawn, and at least a third of the
+wall clock), in a process tuned as the server is (`ui.process_tuning`). This script does the same without a browser (Streamlit's bare mode: every element is
+built, nothing is sent), waiting out the rest of each tick interval as the browser's timer would, and
+alternates it with the headless `Trainer.advance_for` over as much wall time. It prints both rates and
+the ratio, and the average time a tick spends training and drawing; --tick 1.0 measures the page's
+"redraw every 1 s" setting, --budget fixed seconds of training per tick instead of the paced ones. One torch thread.
 """
 from __future__ import annotations
 
@@ -32,19 +31,20 @@ from ui.panels import diagnostics  # noqa: E402
 
 def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float | None,
                interval: float) -> tuple[int, float, float, float]:
-    """(steps, wall seconds, seconds training, seconds drawing) of `ticks` fragment runs."""
+    """(steps, wall seconds, seconds training, seconds drawing) of `ticks` fragment runs, each drawing and then
+    training, as the page's do."""
     steps, training, drawing = 0, 0.0, 0.0
     start = time.perf_counter()
     for _ in range(ticks):
         tick_start = time.perf_counter()
-        pace.note_tick_start(tick_start)
-        steps += run.train_for(budget or pace.budget(interval))
-        drawn = time.perf_counter()
-        pace.note_training_end(drawn)
         diagnostics.draw(run, "bench")
+        drawn = time.perf_counter()
+        pace.note_draw(drawn - tick_start)
+        pace.note_training_start(drawn)
+        steps += run.train_for(budget or pace.budget(interval))
         done = time.perf_counter()
-        pace.note_draw(done - drawn)
-        training, drawing = training + drawn - tick_start, drawing + done - drawn
+        pace.note_training_end(done)
+        training, drawing = training + done - drawn, drawing + drawn - tick_start
         time.sleep(max(0.0, interval - (done - tick_start)))  # the browser's timer
     return steps, time.perf_counter() - start, training, drawing
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"deep net, statistics every {args.stats_every} steps; a tick every {args.tick} s with {budget}\n")
     print("| | steps/s | ratio |\n| --- | ---: | ---: |")
     print(f"| headless trainer (advance_for) | {alone:,.0f} | 1.00 |")
-    print(f"| live page (tick + draw per fragment run) | {page:,.0f} | {page / alone:.2f} |")
+    print(f"| live page (draw + tick per fragment run) | {page:,.0f} | {page / alone:.2f} |")
     print(f"\nper tick: training {totals['train_s'] / ticks:.3f} s, drawing {totals['draw_s'] / ticks:.3f} s")
     return 0
 

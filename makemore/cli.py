@@ -280,27 +280,44 @@ def print_report(report: dict) -> None:
 
 # ---------------------------------------------------------------------------------- helpers
 class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most 5 times a second."""
+    """Training progress on stderr. On a terminal, a bar redrawn in place (at most 5 times a second);
+    anywhere else (a file, a pipe, a CI log) a plain line at each tenth of the schedule, because a
+    bar's carriage returns would make one line of every redraw (a log of `reproduce` was one 60 KB line).
+    """
 
-    def __init__(self, total: int, width: int = 30) -> None:
+    def __init__(self, total: int, width: int = 30, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.in_place = getattr(self.stream, "isatty", lambda: False)()
         self.total, self.width, self.last = max(total, 1), width, 0.0
+        self.shown_tenth, self.shown_step = 0, -1  # of the last plain line
 
     def update(self, trainer: Trainer, force: bool = False) -> None:
+        done = min(trainer.step / self.total, 1.0)
+        if not self.in_place:
+            tenth = int(10 * done)
+            if tenth > self.shown_tenth or (force and trainer.step != self.shown_step):
+                self.shown_tenth, self.shown_step = tenth, trainer.step
+                print(f"step {self._status(trainer)}", file=self.stream, flush=True)
+            return
         now = time.perf_counter()
         if not force and now - self.last < 0.2:
             return
         self.last = now
-        done = min(trainer.step / self.total, 1.0)
         bar = "#" * int(done * self.width)
+        print(f"\r[{bar:<{self.width}}] {self._status(trainer)}", end="", file=self.stream, flush=True)
+
+    def _status(self, trainer: Trainer) -> str:
         row = trainer.loss_history.last()
         loss = f"{row.item():.4f}" if row is not None else "-"
-        print(f"\r[{bar:<{self.width}}] {trainer.step}/{self.total} loss {loss} "
-              f"{trainer.steps_per_s:,.0f} steps/s", end="", file=sys.stderr, flush=True)
+        return f"{trainer.step}/{self.total} loss {loss} {trainer.steps_per_s:,.0f} steps/s"
 
     def close(self, trainer: Trainer) -> None:
         self.update(trainer, force=True)
-        note = f"  diverged at step {trainer.diverged_at}" if trainer.diverged else ""
-        print(note, file=sys.stderr)
+        note = f"diverged at step {trainer.diverged_at}" if trainer.diverged else ""
+        if self.in_place:
+            print(f"  {note}" if note else "", file=self.stream)
+        elif note:
+            print(note, file=self.stream)
 
 
 def _finite(x: float) -> float | None:

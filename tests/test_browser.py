@@ -7,9 +7,7 @@ trains the Sweep panel's default sweep to its end and checks its two charts and 
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
 import contextlib
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -28,7 +26,6 @@ from tests.browser import (
     wait_until_idle,
     widget,
 )
-from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
 from ui.panels.sweep import DEFAULT_STEPS
@@ -59,23 +56,6 @@ def app_url(server_log):
 def browser():
     with headless_chromium() as chromium:
         yield chromium
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    """save(page, name): a full-window PNG in tmp_path (and in $MAKEMORE_SCREENSHOTS when set)."""
-    extra = os.environ.get("MAKEMORE_SCREENSHOTS")
-
-    def save(page, name: str) -> Path:
-        path = tmp_path / f"{name}.png"
-        page.screenshot(path=str(path))
-        if extra:
-            target = ROOT / extra  # a relative folder is under the repo; an absolute one stays itself
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target / path.name)
-        return path
-
-    return save
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ def test_reproduce_prints_lecture_beside_ours(lecture_names_path):
     assert row[0] == "`mlp-bn`" and row[1] == "200"
     assert row[2].startswith("2.0674 / ") and row[3].startswith("2.1057 / ")
     assert row[4] == "no"  # 200 steps are far from the lecture's 200,000
-    assert "[" in proc.stderr  # the progress bar
+    assert "step 200/200 loss" in proc.stderr and "\r" not in proc.stderr  # the progress, in plain lines off a terminal
 
 
 def test_reproduce_without_the_lectures_names_says_where_to_look(tmp_path):

@@ -1,4 +1,5 @@
 """The fast training path against the lecture's own operations (autograd through the layer modules)."""
+import time
 from dataclasses import replace
 
 import pytest
@@ -10,10 +11,10 @@ from makemore.engine.flat import FlatParameters
 from makemore.models import DeepMLPConfig, build_model
 from makemore.presets import PRESETS
 from makemore.stats import diagnostics
-from makemore.training import TrainConfig, build_trainer
+from makemore.training import TrainConfig, advance_within, build_trainer
+from makemore.training.trainer import FIRST_CHUNK
 from makemore.training.autograd_step import AutogradStep
 
-LECTURE_NETS = ["mlp", "mlp-bn", "deep", "backprop", "wavenet"]
 
 
 def twin_trainers(model_config, train_config, data, seed):
@@ -244,6 +245,26 @@ def test_advance_for_trains_until_the_budget_or_max_steps(default_data):
     assert trainer.advance_for(60.0, max_steps=37) == 37 and trainer.step == before + 37
     assert trainer.advance_for(60.0) == 500 - before - 37  # the budget outlasts the schedule
     assert trainer.done and trainer.advance_for(1.0) == 0
+
+
+class SlowSteps:
+    """A run whose steps take 0.05 s each, and that has trained `step` of them in `seconds` before."""
+
+    def __init__(self, step: int, seconds: float) -> None:
+        self.step, self.seconds, self.done, self.chunks = step, seconds, False, []
+
+    def advance(self, n: int) -> int:
+        self.chunks.append(n)
+        time.sleep(0.05 * n)
+        self.step, self.seconds = self.step + n, self.seconds + 0.05 * n
+        return n
+
+
+def test_a_run_that_knows_its_speed_fills_the_budget_in_one_chunk():
+    trained = SlowSteps(step=100, seconds=5.0)
+    assert advance_within(trained, 0.2) == 4 and trained.chunks == [4]  # not 16 steps (0.8 s) to learn the speed
+    fresh = SlowSteps(step=0, seconds=0.0)
+    assert advance_within(fresh, 0.2) == FIRST_CHUNK  # it has to measure first
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

@@ -67,10 +67,11 @@ def test_the_training_budget_is_what_drawing_and_sending_leave_of_a_tick():
 
 
 def ticks(pace: Pace, count: int, draw: float, away: float) -> float:
-    """Run `count` ticks that draw for `draw` s and come back `away` s after training; the last budget."""
+    """Run `count` ticks that draw for `draw` s and train again `away` s after training (their drawing, the
+    browser's turn and the wait for the timer); the last budget."""
     clock = 0.0
     for _ in range(count):
-        pace.note_tick_start(clock)
+        pace.note_training_start(clock)
         budget = pace.budget()
         clock += budget
         pace.note_training_end(clock)
@@ -93,16 +94,15 @@ def test_a_pause_is_not_time_away_from_training():
     pace = Pace()
     ticks(pace, 50, draw=0.1, away=0.1)
     budget = pace.budget()
-    pace.note_tick_start(pace.trained_at + 0.1)  # the Pause click's rerun
-    pace.note_training_end(None)
-    pace.note_tick_start(3600.0)  # an hour later, Train again
+    pace.note_training_end(None)  # the Pause click's rerun draws and does not train
+    pace.note_training_start(3600.0)  # an hour later, Train again
     assert pace.budget() == pytest.approx(budget)
 
 
 def test_a_throttled_timer_counts_no_more_than_the_longest_budget_needs():
     pace = Pace()
     ticks(pace, 50, draw=0.1, away=0.1)
-    pace.note_tick_start(pace.trained_at + 600.0)  # a hidden tab: its browser fires the timer once a minute or less
+    pace.note_training_start(pace.trained_at + 600.0)  # a hidden tab: its browser fires the timer once a minute or less
     assert pace.away_seconds <= MAX_BUDGET * AWAY_PER_TRAINING
     assert ticks(pace, 4, draw=0.1, away=0.1) < MAX_BUDGET  # back in view, the pace recovers within a few ticks
 

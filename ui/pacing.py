@@ -77,7 +77,7 @@ class Pace:
     """A live area's running estimates of how long it takes to draw and how long it is away from training
     between ticks, and so how long a tick may train."""
     draw_seconds: float = 0.15
-    away_seconds: float = 0.0  # from the end of one tick's training to the start of the next tick
+    away_seconds: float = 0.0  # from the end of one tick's training to the start of the next one's (drawing included)
     trained_at: float | None = None  # when the last tick's training ended (None: it did not train)
 
     def budget(self, tick_seconds: float = TICK_SECONDS) -> float:
@@ -89,8 +89,8 @@ class Pace:
     def note_draw(self, seconds: float) -> None:
         self.draw_seconds += SMOOTHING * (seconds - self.draw_seconds)
 
-    def note_tick_start(self, now: float) -> None:
-        """A tick begins (before it waits for its turn): how long since the last one's training ended."""
+    def note_training_start(self, now: float) -> None:
+        """A tick starts training (after its turn came and it drew): how long since the last one's training ended."""
         if self.trained_at is not None:  # a hidden tab's throttled timer counts no more than MAX_BUDGET needs
             away = min(now - self.trained_at, MAX_BUDGET * AWAY_PER_TRAINING)
             self.away_seconds += SMOOTHING * (away - self.away_seconds)
@@ -103,20 +103,38 @@ class Pace:
 def paced_fragment(state_key: str, train: Callable[[Runnable, float], None], draw: Callable[[Runnable], None],
                    tick_seconds: float = TICK_SECONDS) -> None:
     """Draw the live object (a ui.runnable.Runnable) in st.session_state[state_key]; while it runs, rerun every
-    `tick_seconds` and first train it for the paced budget (`train(current, seconds)`), all in the server's turn.
-    """
+    `tick_seconds`, redraw it and then train it for the paced budget (`train(current, seconds)`), all in the
+    server's turn.
 
-    def body() -> None:
+    Why the drawing is a fragment of its own, inside the ticking one: while a run of a fragment is under way,
+    the browser marks every element that fragment drew as stale until the run sends it again, and after half
+    a second greys it out ("stale" styling). A tick that trained first and drew after kept the whole area
+    marked through the training and greyed out its last charts at nearly every tick. The browser marks only
+    the elements of the fragments being rerun, by the id of the fragment that drew them (Streamlit 1.67's
+    frontend), and the timer reruns the outer fragment: elements drawn by the inner one are never marked
+    while the area trains, however long drawing and training take, and an element the inner fragment no
+    longer draws is still removed at the end of the run. Drawing first also sends everything before training,
+    so that a full rerun (a click) keeps nothing waiting on it. Each redraw shows the network as the previous
+    tick left it. tests/test_live_crisp.py checks this in a browser on every live page.
+    """
+    pace_key = f"{state_key}_pace"
+
+    def drawing() -> None:  # also rerun alone when a widget inside it changes (no training then)
+        start = time.perf_counter()
+        draw(st.session_state[state_key])
+        remembered(pace_key, Pace).note_draw(time.perf_counter() - start)
+
+    def ticking() -> None:
         current = st.session_state[state_key]
-        pace: Pace = remembered(f"{state_key}_pace", Pace)
-        pace.note_tick_start(time.perf_counter())
+        pace: Pace = remembered(pace_key, Pace)
         with SERVER_TURNS.turn():
+            st.fragment(drawing)()
             if current.running:
+                pace.note_training_start(time.perf_counter())
                 train(current, pace.budget(tick_seconds))
             pace.note_training_end(time.perf_counter() if current.running else None)
-            start = time.perf_counter()
-            draw(current)
-            pace.note_draw(time.perf_counter() - start)
 
-    body.__qualname__ = f"paced_fragment[{state_key}]"  # Streamlit names a fragment after its function
-    st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(body)()
+    # Streamlit names a fragment after its function (and where it is drawn)
+    drawing.__qualname__ = f"paced_fragment[{state_key}].drawing"
+    ticking.__qualname__ = f"paced_fragment[{state_key}]"
+    st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(ticking)()

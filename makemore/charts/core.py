@@ -8,7 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-MAX_POINTS = 2000  # points per line sent to the browser on each redraw
+MAX_POINTS = 1000  # points per line sent to the browser on each redraw: about one a pixel of a laptop's chart (each
+#                    costs the browser a mark to encode and draw at every redraw; see docs/performance-live.md)
 HEIGHT = 260
 HIDDEN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                  "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a"]

@@ -21,7 +21,7 @@ from .core import (
 PIN_COLORS = ["#6b6b6b", "#8c564b", "#bcbd22", "#17becf", "#e377c2", "#7f7f7f"]  # muted: not the layers'
 PIN_DASHES = [[6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2]]
 NEURON_PICK = "neuron_pick"  # the saturation image's selection: the neuron clicked
-UPDATE_POINTS = 300  # points per weight matrix on the update:data chart (several lines share it)
+UPDATE_POINTS = 150  # points per weight matrix on the update:data chart (several lines share it)
 LIVE_COLOR = "#1f77b4"
 
 
@@ -115,14 +115,19 @@ def density_chart(frame: pd.DataFrame, x_title: str, height: int = HEIGHT, legen
 def saturation_image(frame: pd.DataFrame, height: int = 220, pickable: bool = False) -> alt.Chart:
     """The lecture's imshow of |h| > 0.99: examples down, neurons across, white where saturated.
 
-    pickable: a click picks a neuron, as the selection NEURON_PICK ({"neuron": j}; for
-    `st.altair_chart(..., on_select="rerun")`).
+    frame: example, neuron, dead (every cell). Only the white cells are marks, on a black view: a live
+    redraw then sends, and the browser draws, the saturated few instead of batch x width rects (3,200).
+    pickable: every cell is a mark, so that a click anywhere in a column picks its neuron, as the selection
+    NEURON_PICK ({"neuron": j}; for `st.altair_chart(..., on_select="rerun")`).
     """
     if frame.empty:
         return empty_chart("No statistics yet: take a step", height)
-    chart = alt.Chart(frame, height=height).mark_rect(strokeWidth=0).encode(
-        x=alt.X("neuron:O", title="neuron", axis=alt.Axis(labels=False, ticks=False, grid=False)),
-        y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labels=False, ticks=False, grid=False)),
+    examples, neurons = int(frame["example"].max()) + 1, int(frame["neuron"].max()) + 1
+    hidden = alt.Axis(labels=False, ticks=False, grid=False)
+    cells = frame if pickable else frame[frame["dead"]]
+    chart = alt.Chart(cells, height=height, view=alt.ViewBackground(fill="#000000")).mark_rect(strokeWidth=0).encode(
+        x=alt.X("neuron:O", title="neuron", axis=hidden, scale=alt.Scale(domain=list(range(neurons)))),
+        y=alt.Y("example:O", title="example in the batch", axis=hidden, scale=alt.Scale(domain=list(range(examples)))),
         color=alt.Color("dead:N", scale=alt.Scale(domain=[False, True], range=["#000000", "#ffffff"]),
                         legend=alt.Legend(title="|h| > 0.99", symbolStrokeColor="#888888", symbolStrokeWidth=1,
                                           labelExpr="datum.label == 'true' ? 'yes' : 'no'")),

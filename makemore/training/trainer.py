@@ -81,11 +81,15 @@ def advance_within(trainer, seconds: float, max_steps: int | None = None) -> int
     """Call `trainer.advance(n)` in chunks until about `seconds` are spent, max_steps are done or
     `trainer.done`; returns the steps taken.
 
-    At least one chunk runs, so a slow machine still makes progress; chunks grow to fill the budget
-    from the measured speed. Works for anything with `advance(n) -> steps` and `done` (a Sweep too).
+    At least one chunk runs, so a slow machine still makes progress; chunks fill the budget from the
+    measured speed: the run's own so far (its `seconds` over its `step`), else FIRST_CHUNK steps to
+    measure it (a full-batch step can take a tenth of a second: 16 of them every tick would overrun a
+    half-second tick threefold). Works for anything with `advance(n) -> steps` and `done` (a Sweep too).
     """
     deadline = time.perf_counter() + seconds
     done, chunk = 0, FIRST_CHUNK
+    if getattr(trainer, "step", 0) > 0 and getattr(trainer, "seconds", 0) > 0:
+        chunk = int(max(1, min(MAX_CHUNK, seconds * trainer.step / trainer.seconds)))
     while not trainer.done and (max_steps is None or done < max_steps):
         t0 = time.perf_counter()
         n = trainer.advance(chunk if max_steps is None else min(chunk, max_steps - done))
