@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from makemore.cli import ProgressBar
-from makemore.history import History
+from makemore.stats.history import History
 from tests.cli_helpers import last_json, run
 from tests.conftest import ROOT
 

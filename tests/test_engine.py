@@ -12,9 +12,10 @@ from makemore.models import DeepMLPConfig, build_model
 from makemore.presets import PRESETS
 from makemore.stats import diagnostics
 from makemore.training import TrainConfig, advance_within, build_trainer
-from makemore.training.trainer import FIRST_CHUNK
 from makemore.training.autograd_step import AutogradStep
+from makemore.training.trainer import FIRST_CHUNK
 
+LECTURE_NETS = ["mlp", "mlp-bn", "deep", "backprop", "wavenet"]
 
 
 def twin_trainers(model_config, train_config, data, seed):

@@ -75,8 +75,9 @@ def test_the_control_row_drives_any_live_object():
     at = at.button(key="c_step5").click().run()
     counter = at.session_state["counter"]
     assert counter.calls == [("train_for", 5), "stop"] and shown(at) == "count 5, paused"
-    at = at.button(key="c_train").click().run()  # the live area's first tick trains before it draws
-    assert at.session_state["counter"].running and not at.info and shown(at) == "count 6, training"
+    at = at.button(key="c_train").click().run()  # the live area's tick draws, then trains its first chunk
+    assert at.session_state["counter"].running and not at.info and shown(at) == "count 5, training"
+    assert at.session_state["counter"].count == 6
     at = at.button(key="c_pause").click().run()
     assert not at.session_state["counter"].running and at.session_state["counter"].calls[-1] == "stop"
     at = at.button(key="c_step5").click().run().run()  # only 2 steps were left; the next run redraws the row

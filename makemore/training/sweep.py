@@ -127,7 +127,7 @@ class Sweep:
 
 def _saturated_pct(rows: torch.Tensor, copies: int) -> torch.Tensor:
     """(n, K): from the trainer's saturation rows (n, K * n_nonlinearities * 2) of (saturated %, std)."""
-    return rows.view(len(rows), copies, -1, 2)[..., 0].mean(-1)
+    return rows.reshape(len(rows), copies, rows.shape[1] // (2 * copies), 2)[..., 0].mean(-1)
 
 
 @contextmanager
