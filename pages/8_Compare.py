@@ -7,6 +7,7 @@ from makemore.checkpoint import CheckpointError
 from ui import runs
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height
+from ui.setting_names import settings_frame
 from ui.sidebar import page_setup
 from ui.state import sidebar_share_link
 
@@ -48,11 +49,11 @@ else:
             st.caption("About -3 (dashed) is a healthy pace; a run far below it learns that layer too slowly.")
 
         st.subheader("Settings side by side")
-        configs = pd.DataFrame({r.label: {k: str(v) for k, v in r.config_dict().items()} for r in picked})
-        differs = configs.nunique(axis=1) > 1
-        st.dataframe(configs.style.apply(
-            lambda row: ["background-color: #fff3cd" if differs[row.name] else "" for _ in row], axis=1))
-        st.caption("Highlighted rows are the settings that differ between the runs.")
+        table = settings_frame([(r.label, r.config_dict()) for r in picked])
+        st.dataframe(table.style.apply(
+            lambda row: ["background-color: #fff3cd" if row["differs"] else "" for _ in row], axis=1))
+        st.caption("✱ and highlighted: the settings that differ between the runs (listed first); — : a setting "
+                   "the run does not have.")
 
     st.subheader("Manage and export")
     for run_id, rec in list(registry.items()):
