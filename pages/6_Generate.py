@@ -59,7 +59,7 @@ except RuntimeError as err:  # torch.multinomial refuses probabilities that are 
 
 left, right = side_by_side([1, 2])
 with left:
-    names_section(samples, seed)
+    names_section(samples, seed, record.label)
 with right:
     trace_section(record, samples, seed, temperature, P)
 export_menu(P)

@@ -5,7 +5,7 @@ import streamlit as st
 from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
-from ui.export import export_menu, show_chart
+from ui.export import export_menu, file_name, show_chart
 from ui.presentation import chart_height
 from ui.setting_names import settings_frame
 from ui.sidebar import page_setup
@@ -68,10 +68,12 @@ else:
                 runs.remove(run_id)
                 st.rerun()
             csv_col, ckpt_col = st.columns(2)
-            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec), f"{rec.label}.csv", "text/csv",
+            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec),
+                                    file_name(rec.label, "statistics", suffix=".csv"), "text/csv",
                                     key=f"compare_csv_{run_id}", icon=":material/table:",
                                     help="Loss per step, dev loss and update:data ratios, one row per value.")
-            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec), f"{rec.label}.pt",
+            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec),
+                                     file_name(rec.label, suffix=".pt"),
                                      key=f"compare_ckpt_{run_id}", icon=":material/download:",
                                      help="Config + weights + vocabulary: load it back below or with "
                                           "torch.load(path, weights_only=True).")

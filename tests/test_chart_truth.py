@@ -87,3 +87,13 @@ def test_settings_side_by_side_read_like_the_controls_and_put_the_differences_fi
     assert table.loc["BatchNorm"].tolist() == ["✱", "on", "on (part 3: std, no eps)"]
     assert table.loc["learning rate"].tolist() == ["", "0.1", "0.1"]
     assert "Linear biases" not in table.index and "b1 scale" not in table.index  # no run sets them
+
+
+def test_download_names_are_short_plain_and_say_what_they_hold():
+    from ui.export import file_name
+    label = "1x200 tanh, BN on, gain 5/3 (Kaiming, tanh), out x0.1, lr 0.1"
+    assert file_name(label, "statistics", suffix=".csv") == \
+        "makemore-1x200-tanh-bn-on-gain-5-3-kaiming-tanh-out-x0.1-lr-0.1-statistics.csv"
+    assert file_name("names", "Backprop · hand-written twin", "seed 42", suffix=".txt") == \
+        "makemore-names-backprop-hand-written-twin-seed-42.txt"
+    assert len(file_name("x" * 500, suffix=".pt")) <= 83 and file_name("**[a](b)**", suffix=".pt") == "makemore-a-b.pt"

@@ -6,6 +6,8 @@ vl-convert only when the user clicks (download buttons with a callable).
 """
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import streamlit as st
 import vl_convert
@@ -53,6 +55,13 @@ def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart if kind is None else _top_copy(chart, kind)
 
 
+def file_name(*parts: str, suffix: str) -> str:
+    """A download's file name: 'makemore-' and the parts as lowercase words joined by hyphens (a run's label
+    of commas, brackets and slashes becomes 'deep-mlp-5x100-gain-1-667'), cut to a readable length."""
+    words = re.findall(r"[a-z0-9]+(?:\.[0-9]+)*", " ".join(parts).lower().replace("×", "x"))
+    return "-".join(["makemore", *words])[:80].rstrip("-") + suffix
+
+
 def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None) -> None:
     """Draw a chart full width (with a title, when given) and keep it for the page's export menu.
 
@@ -75,7 +84,7 @@ def export_menu(prefix: str) -> None:
             st.caption("Draw something first: the charts appear here once they are on the page.")
             return
         name = st.selectbox("Chart", list(charts), key=f"{prefix}_export_chart")
-        stem = f"{prefix}-{name}".lower().replace(" ", "-").replace(":", "")
+        stem = file_name(prefix, name, suffix="")
         svg, png = st.columns(2)
         svg.download_button("SVG", lambda: vl_convert.vegalite_to_svg(charts[name].to_dict()), f"{stem}.svg",
                             "image/svg+xml", key=f"{prefix}_export_svg", on_click="ignore", width="stretch")
