@@ -7,8 +7,8 @@ from ui import runs
 from ui.export import export_menu
 from ui.panels.generate import names_section, preset_trainer, trace_section
 from ui.presentation import side_by_side
-from ui.sidebar import page_setup
-from ui.state import persistent_widget, sidebar_share_link
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 
 P = "gen"
 
@@ -21,7 +21,7 @@ preset_trainer(settings, "gen_model", expanded=not registry)
 if not registry:
     st.info("No models yet: train one on the Bigram or MLP page (pausing or finishing keeps it), or train a preset "
             "above.", icon=":material/info:")
-    sidebar_share_link()
+    page_end()
     st.stop()
 
 ids = list(registry)
@@ -53,7 +53,7 @@ except RuntimeError as err:  # torch.multinomial refuses probabilities that are 
     st.error(f"**{record.label}** cannot make names: its probabilities are not numbers ({err}). Its training "
              "probably diverged: pick another model, or train this one again with a lower learning rate.",
              icon=":material/error:")
-    sidebar_share_link()
+    page_end()
     st.stop()
 
 left, right = side_by_side([1, 2])
@@ -62,4 +62,4 @@ with left:
 with right:
     trace_section(record, samples, seed, temperature, P)
 export_menu(P)
-sidebar_share_link()
+page_end()

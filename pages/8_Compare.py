@@ -8,8 +8,7 @@ from ui import runs
 from ui.export import export_menu, file_name, show_chart
 from ui.presentation import chart_height
 from ui.setting_names import settings_frame
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 
 settings = page_setup("Compare runs")
 st.title("Compare runs")
@@ -91,4 +90,4 @@ if upload is not None and st.session_state.get("compare_restored") != upload.fil
         st.session_state["compare_restored"] = upload.file_id
         st.success(f"Restored {restored.label}: it is now in the list above and on the Generate page.")
         st.rerun()
-sidebar_share_link()
+page_end()
