@@ -9,6 +9,7 @@ from ui.export import export_menu
 from ui.lesson import Choice, choice_row, choice_slider
 from ui.live import live_run
 from ui.panels.bigram import counting_models, counting_section, draw_neural_bigram, samples_section
+from ui.presenter import on_stage
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
@@ -25,11 +26,11 @@ SMOOTHING = Choice(
 NN_CHOICES = [
     Choice("lr", NN_PRESET.train.lr, "Learning rate", (0.1, 0.5, 1.0, 5.0, 10.0, 20.0, 50.0, 100.0),
            "Each step moves W by -lr x gradient. The lecture uses 50: full-batch gradients over every pair are "
-           "smooth, so a large step is safe. Try 1 to watch it crawl, 100 to see it overshoot."),
+           "smooth, so a large step is safe. Try 1 to watch it crawl, 100 to see it overshoot.", story=True),
     Choice("reg", NN_PRESET.model.regularization, "Regularization strength", (0.0, 0.001, 0.01, 0.1, 1.0),
            "Adds strength x mean(W²) to the loss, pulling W towards 0, i.e. towards equal probabilities: the neural "
            "counterpart of smoothing. 0.01 is the lecture's; 1 flattens the table a lot. Changing it starts a new "
-           "network."),
+           "network.", story=True),
     Choice("steps", NN_PRESET.train.steps, "Steps (full batch)", (100, 300, 1000, 3000),
            "Each step uses every training pair at once (no minibatches), as in the lecture."),
 ]
@@ -58,8 +59,10 @@ nn_config = NeuralBigramConfig(regularization=regularization)
 nn_train = TrainConfig(steps=steps, batch_size=None, lr=lr, lr_decay_at=None, stats_every=0)
 run = live_run(NN_STATE, nn_config, nn_train, settings, f"neural bigram · lr {lr:g} · reg {regularization:g}",
                "Bigram", NN_PRESET.sample_seed)
-control_row(NN_STATE, P)
-live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
+with on_stage("controls"):
+    control_row(NN_STATE, P)
+with on_stage("charts"):
+    live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
 
 # ------------------------------------------------------------------------------------------ samples
 st.header("Samples")

@@ -10,6 +10,7 @@ from ui.lesson import Choice, choice_row
 from ui.live import live_run
 from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section
 from ui.presentation import controls_area
+from ui.presenter import on_stage
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.tours import mlp_tour
@@ -22,7 +23,7 @@ LRS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 CHOICES = [
     Choice("n_embd", LECTURE.model.n_embd, "Embedding size", (1, 2, 3, 5, 8, 10, 16, 24, 32),
            "Numbers per character in C. The lecture starts at 2, which it can plot directly, then uses 10: more "
-           "room to place similar characters near each other."),
+           "room to place similar characters near each other.", story=True),
     Choice("block_size", LECTURE.model.block_size, "Context (block size)", tuple(range(1, 9)),
            "How many previous characters the net reads. 1 makes it a bigram model with extra steps; the lecture "
            "uses 3."),
@@ -36,7 +37,7 @@ CHOICES = [
            "Length of training. The learning rate drops 10x at half way, as the lecture's does at 100,000 of "
            "200,000."),
     Choice("lr", LECTURE.train.lr, "Learning rate", LRS,
-           "Step size of gradient descent. Use the finder below to pick one: the lecture found 0.1."),
+           "Step size of gradient descent. Use the finder below to pick one: the lecture found 0.1.", story=True),
 ]
 
 settings = page_setup("MLP")
@@ -63,8 +64,10 @@ lr_finder_section(settings, config, batch_size, LRS, P)
 st.header("Training")
 label = f"MLP · emb {n_embd} · block {block_size} · hidden {n_hidden} · batch {batch_size} · lr {lr:g}"
 live_run(STATE, config, train, settings, label, "MLP", LECTURE.sample_seed)
-control_row(STATE, P)
+with on_stage("controls"):
+    control_row(STATE, P)
 lecture = LECTURE if is_lecture_setup(config, train, LECTURE) else None
-live_area(STATE, lambda current: draw_training(current, lecture, P))
+with on_stage("charts"):
+    live_area(STATE, lambda current: draw_training(current, lecture, P))
 export_menu(P)
 page_end()

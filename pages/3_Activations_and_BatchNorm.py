@@ -10,6 +10,7 @@ from ui.panels import diagnostics as panel
 from ui.panels.deep_net_controls import deep_net_controls
 from ui.panels.sweep import sweep_panel
 from ui.presentation import button_row, controls_area
+from ui.presenter import on_stage
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.state import share_link
@@ -36,7 +37,8 @@ train = TrainConfig(steps=200_000, batch_size=controls.batch_size, lr=10 ** cont
 run = live_run(STATE, config, train, settings, label=controls.label, page="Activations & BatchNorm",
                sample_seed=SAMPLE_SEED)
 
-control_row(STATE, P)
+with on_stage("controls"):
+    control_row(STATE, P)
 with button_row():
     if st.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
                  help="Keep this run's loss and update:data curves as dashed overlays (each its own colour, named on the chart) to compare e.g. "
@@ -52,7 +54,8 @@ with button_row():
 if run.pinned:
     st.caption("Pinned: " + "; ".join(p["label"] for p in run.pinned))
 
-live_area(STATE, lambda current: panel.draw(current, P), controls.redraw)
+with on_stage("charts"):
+    live_area(STATE, lambda current: panel.draw(current, P), controls.redraw)
 
 st.divider()
 with st.expander("Sweep: several copies at once (e.g. gains 0.5 … 3 side by side)", icon=":material/stacked_line_chart:"):

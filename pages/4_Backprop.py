@@ -15,6 +15,7 @@ from ui.panels.backprop import (
     twins_run,
 )
 from ui.presentation import controls_area
+from ui.presenter import on_stage, story
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.state import persistent_widget
@@ -65,10 +66,12 @@ st.header("Train it with your own backward pass")
 st.write("Two copies of the network start from the same initialization and see the same minibatches. One gets "
          "its gradients from the hand-written formulas above, the other from autograd. If the formulas are right, "
          "the two loss curves lie on top of each other.")
-with controls_area():
+with controls_area(), story():
     steps = choice_slider(f"{P}_{STEPS.name}", STEPS)
 twins_run(TWINS, LECTURE, steps, settings)
-control_row(TWINS, P, TWIN_BUTTONS)
-live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
+with on_stage("controls"):
+    control_row(TWINS, P, TWIN_BUTTONS)
+with on_stage("charts"):
+    live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
 export_menu(P)
 page_end()

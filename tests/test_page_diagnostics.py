@@ -213,20 +213,20 @@ def test_walkthrough_sets_the_controls_forward_and_back():
     assert not at.exception
 
 
-def test_presenter_mode_folds_the_controls_and_enlarges_charts():
+def test_presenter_mode_is_a_dashboard_of_the_lectures_demo_in_the_projectors_look():
     at = step(open_page(PAGE), 1)
     normal = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
-    assert in_a_column(at, "Activations") and in_a_column(at, "Update : data ratio")
     at.toggle(key="shared_presenter__w").set_value(True).run()
     controls = next(e for e in at.expander if e.label == "Controls")
-    assert any(s.key == "diag_depth__w" for s in controls.slider)
+    assert any(s.key == "diag_depth__w" for s in controls.slider)  # the rest of the controls: one click away
+    assert not any(s.key == "diag_gain__w" for s in controls.select_slider)  # the story's: on the stage
     presented = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
-    assert presented["height"] > normal["height"]
-    assert "config" not in normal and presented["config"]["axis"]["labelFontSize"] >= 14  # readable from the back
+    assert "config" not in normal and presented["config"]["axis"]["labelFontSize"] >= 18  # readable from the back
     assert at.query_params["present"] == "1"
-    # a projector's narrow screen: the paired charts stand one below the other at full width
-    assert not in_a_column(at, "Activations") and not in_a_column(at, "Update : data ratio")
-    assert [h.value for h in at.subheader][:4] == ["Loss", "Activations", "Saturation image", "Pre-activations"]
+    # the lecture's demo in a 2 x 2 grid: loss, activations, saturation and update:data together
+    grid = ["Loss", "Activations", "Saturation image", "Update : data ratio"]
+    assert [h.value for h in at.subheader][:4] == grid
+    assert all(in_a_column(at, name) for name in grid)
 
 
 def in_a_column(at, subheader: str) -> bool:

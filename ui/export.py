@@ -12,13 +12,11 @@ import altair as alt
 import streamlit as st
 import vl_convert
 
+from makemore.charts.projector import for_projector
 from ui.presentation import presenting
 
 CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
 PENDING_MENUS = "_export_menus"  # session key: [(page prefix, popover)] placed in this run, filled at its end
-PRESENTER_CHART_CONFIG = {"axis": {"labelFontSize": 15, "titleFontSize": 16},
-                          "legend": {"labelFontSize": 15, "titleFontSize": 15, "symbolSize": 150},
-                          "title": {"fontSize": 19}, "text": {"fontSize": 16}}
 
 
 class _Unchecked:
@@ -38,8 +36,16 @@ class _Unchecked:
         return _top_copy(self, type(self)) if deep is False else super().copy(deep, ignore)
 
 
-UNCHECKED = {kind: type(kind.__name__, (_Unchecked, kind), {})
-             for kind in (alt.Chart, alt.LayerChart, alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)}
+class _Projected(_Unchecked):
+    """As _Unchecked, in the projector's look (makemore.charts.projector): for presenter mode."""
+
+    def to_dict(self, validate: bool = False, **kwargs) -> dict:
+        return for_projector(super().to_dict(validate, **kwargs))
+
+
+CHART_KINDS = (alt.Chart, alt.LayerChart, alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)
+UNCHECKED = {kind: type(kind.__name__, (_Unchecked, kind), {}) for kind in CHART_KINDS}
+PROJECTED = {kind: type(kind.__name__, (_Projected, kind), {}) for kind in CHART_KINDS}
 
 
 def _top_copy(chart: alt.TopLevelMixin, kind: type) -> alt.TopLevelMixin:
@@ -50,9 +56,9 @@ def _top_copy(chart: alt.TopLevelMixin, kind: type) -> alt.TopLevelMixin:
     return copy
 
 
-def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """A shallow copy of the chart that Streamlit converts without re-validating it."""
-    kind = UNCHECKED.get(type(chart))
+def unchecked(chart: alt.TopLevelMixin, kinds: dict = UNCHECKED) -> alt.TopLevelMixin:
+    """A shallow copy of the chart that Streamlit converts without re-validating it (as one of `kinds`)."""
+    kind = kinds.get(type(chart))
     return chart if kind is None else _top_copy(chart, kind)
 
 
@@ -71,9 +77,10 @@ def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | No
     """
     if title is not None:
         chart.title = title
-    if presenting():
-        chart.config = PRESENTER_CHART_CONFIG  # chart text as large as the page's, for the back of the room
-    st.altair_chart(unchecked(chart), width="stretch")
+    if presenting():  # for the back of the room: the projector's sizes and ink, without Streamlit's grey theme
+        st.altair_chart(unchecked(chart, PROJECTED), width="stretch", theme=None)
+    else:
+        st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
 
 

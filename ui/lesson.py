@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from makemore.training import Trainer
+from ui.presenter import story
 from ui.state import persistent_widget
 
 
@@ -19,6 +20,7 @@ class Choice:
     label: str
     options: tuple
     help: str  # what moving it teaches
+    story: bool = False  # one of the two or three controls of the lecture's demo: on presenter mode's stage
 
 
 def readable(value) -> str:
@@ -33,10 +35,10 @@ def choice_slider(key: str, choice: Choice):
 
 
 def choice_row(prefix: str, choices: list[Choice]) -> dict[str, Any]:
-    """The choices side by side, one column each: name -> value."""
+    """The choices side by side, one column each (the story's on presenter mode's stage): name -> value."""
     values = {}
     for column, choice in zip(st.columns(len(choices)), choices):
-        with column:
+        with story() if choice.story else column:
             values[choice.name] = choice_slider(f"{prefix}_{choice.name}", choice)
     return values
 

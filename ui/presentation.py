@@ -1,31 +1,24 @@
-"""Presenter mode (for a projector: hide the control strips, enlarge the text and charts) and the layout helpers
-that keep pages readable on narrow screens."""
+"""Presenter mode (for a projector: a dashboard of each lecture's controls and key charts, large text; see
+ui/presenter.py) and the layout helpers that keep pages readable on narrow screens."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 import streamlit as st
 
+from ui import presenter
 from ui.state import persistent_widget
 
 SCALE = 1.6  # charts grow by this much when presenting
-PRESENTER_CSS = """
-<style>
-  html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.25rem; }
-  h1 { font-size: 3rem !important; }
-  h2, h3 { font-size: 2rem !important; }
-  [data-testid="stMetricValue"] { font-size: 2.6rem; }
-</style>
-"""
 
 
 def presenter_toggle() -> bool:
     """The sidebar switch (kept in the URL as ?present=1)."""
     on = persistent_widget(
         st.toggle, "shared_presenter", False, param="present", label="Presenter mode",
-        help="For a projector: hides the control strips (they stay one click away) and enlarges text and charts.")
+        help="For a projector: each lecture page's controls and key charts on one screen, large text, and a "
+             "Spotlight button on every chart (full screen and back). The other controls stay one click away.")
     if on:
-        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
         st.set_page_config(initial_sidebar_state="collapsed")  # the page gets the projector's whole width
     return on
 
@@ -38,8 +31,9 @@ def button_row():
 
 def side_by_side(spec: int | list[float] = 2) -> list:
     """Columns for charts and tables that sit side by side; when presenting, one below the other at full
-    width, so that a projector's narrow screen and larger fonts do not squeeze each into a strip."""
-    if presenting():
+    width, so that a projector's narrow screen and larger fonts do not squeeze each into a strip, except in a live
+    area, where presenter mode's dashboard shows them together (ui.presenter.fitted)."""
+    if presenting() and not presenter.row_height():
         return [st.container() for _ in range(spec if isinstance(spec, int) else len(spec))]
     return st.columns(spec)
 
@@ -49,7 +43,11 @@ def presenting() -> bool:
 
 
 def chart_height(base: int = 260) -> int:
-    return int(base * SCALE) if presenting() else base
+    """A chart's height: `base`, or when presenting what fits a row of the dashboard (or base enlarged, below it)."""
+    if not presenting():
+        return base
+    row = presenter.row_height()
+    return round(row * min(base, 260) / 260) if row else int(base * SCALE)  # smaller charts stay smaller
 
 
 @contextmanager

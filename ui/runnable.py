@@ -15,6 +15,7 @@ import streamlit as st
 
 from ui.pacing import TICK_SECONDS, paced_fragment
 from ui.presentation import button_row
+from ui.presenter import fitted, on_stage
 
 
 class Runnable(Protocol):
@@ -63,7 +64,8 @@ def control_row(state_key: str, prefix: str, buttons: Buttons = Buttons()) -> No
     """The notice, then Train / Pause, the Step buttons and Reset for the object in st.session_state[state_key]."""
     current: Runnable = st.session_state[state_key]
     if current.notice:
-        st.info(current.notice, icon=":material/autorenew:")
+        with on_stage("notes"):
+            st.info(current.notice, icon=":material/autorenew:")
     row = button_row()
     if current.running:
         if row.button("Pause", key=f"{prefix}_pause", type="primary", icon=":material/pause:"):
@@ -93,4 +95,4 @@ def live_area(state_key: str, draw: Callable, tick_seconds: float = TICK_SECONDS
         if not current.running:  # finished: a full rerun updates the buttons
             st.rerun()
 
-    paced_fragment(state_key, train, draw, tick_seconds)
+    paced_fragment(state_key, train, fitted(draw), tick_seconds)

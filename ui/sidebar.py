@@ -12,7 +12,8 @@ from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordDat
 from makemore.presets import LECTURE_SEED
 from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
-from ui.presentation import presenter_toggle
+from ui.presentation import presenter_toggle, presenting
+from ui.presenter import open_stage
 from ui.process_tuning import tune_process
 from ui.state import persistent_widget, remembered, sidebar_share_link
 
@@ -51,7 +52,9 @@ def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     tune_process()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
     start_page_charts()
-    return _shared_sidebar()
+    settings = _shared_sidebar()
+    open_stage(presenting())  # presenter mode's dashboard, at the top of the page
+    return settings
 
 
 def page_end() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from ui.presentation import button_row
+from ui.presenter import on_stage
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _close(prefix: str) -> None:
 def walkthrough(prefix: str, stops: list[Stop], title: str = "Guided walk-through") -> None:
     """Back / Next through the stops; each stop sets its controls and explains what to look at."""
     index = st.session_state.get(f"{prefix}_tour")
-    with st.expander(title, expanded=index is not None, icon=":material/school:"):
+    with on_stage("notes"), st.expander(title, expanded=index is not None, icon=":material/school:"):
         if index is None:
             st.write(f"{len(stops)} stops through the lecture's story. Each sets the controls for you and says "
                      "what to notice; the class can move forward and back together.")

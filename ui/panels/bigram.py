@@ -19,9 +19,12 @@ from ui.cached import count_table, smoothing_sweep
 from ui.export import show_chart
 from ui.lesson import dev_points
 from ui.live import LiveRun, status_line
-from ui.presentation import chart_height, side_by_side
+from ui.presentation import chart_height, presenting, side_by_side
+from ui.presenter import grid
 from ui.sidebar import SharedSettings
 from ui.state import persistent_widget
+
+PRESENTED_TOKENS = 14  # rows and columns of the live heatmaps on a projector (18-pixel labels need room)
 
 
 def counting_models(settings: SharedSettings, scope: str, smoothing: float) -> dict[str, bigram.NGramCounts]:
@@ -88,44 +91,67 @@ def counting_section(settings: SharedSettings, trained: dict, everywhere: dict, 
 
 
 def draw_neural_bigram(current: LiveRun, counted: bigram.NGramCounts, smoothing: float, prefix: str) -> None:
-    """Loss, the comparison with the counts, and softmax(W) beside the counted probabilities."""
+    """Loss, the comparison with the counts, and softmax(W) beside the counted probabilities (in presenter mode the
+    loss and the two tables on one row, the numbers under the loss)."""
     trainer = current.trainer
-    data, vocab = trainer.data, trainer.data.vocab
     status_line(current)
-    model = trainer.model
-    learned = torch.softmax(model.W.detach().cpu().double(), 1)
+    learned = torch.softmax(trainer.model.W.detach().cpu().double(), 1)
     target = counted.P.double()
-    left, right = side_by_side([3, 2])
-    with left:
-        show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(vocab.size), log_scale=False,
-                              height=chart_height()),
-                   prefix, "neural bigram loss", title="Training loss (NLL + regularization)")
-        st.caption("Faint: each step; bold: smoothed; dots: dev NLL; red: a uniform guess. The loss falls fast, "
-                   "then flattens just above the counting model's NLL.")
-    with right:
-        comparison = pd.DataFrame({
-            f"counts (smoothing {smoothing:g})": bigram.split_nlls(counted, data),
-            f"neural, step {trainer.step:,}": {split: model.mean_nll(*model.examples(data, split))
-                                               for split in data.split_names}}).T
-        st.dataframe(comparison, column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                                for c in comparison.columns})
-        st.metric("Mean |difference| between the two probability tables", f"{(learned - target).abs().mean():.5f}",
-                  help="Averaged over all cells: how far softmax(W) still is from the counted probabilities.")
-        st.caption("Both models see one previous character, so the best the net can do is the counted "
-                   "table: trained long enough it gets within a few thousandths of it.")
-    tokens = bigram.frequent_tokens(counted.N, MATRIX_TOKENS)
+    if presenting():
+        with grid(1, 3) as (loss, learned_cell, counted_cell):
+            with loss:
+                _loss(trainer, prefix)
+                _numbers(trainer, counted, smoothing, learned, target)
+            _tables(trainer, counted, smoothing, learned, target, [learned_cell, counted_cell], prefix)
+    else:
+        loss, numbers = st.columns([3, 2])
+        with loss:
+            _loss(trainer, prefix)
+        with numbers:
+            _numbers(trainer, counted, smoothing, learned, target)
+        _tables(trainer, counted, smoothing, learned, target, side_by_side(), prefix)
+    st.caption("Same colour scale on both. At step 0, W is random noise; as it trains, the learned matrix takes "
+               "on the pattern of the counted one (hover a cell to read it)."
+               + (f" Shown: the {PRESENTED_TOKENS - 1} most frequent characters and the boundary."
+                  if presenting() else ""))
+
+
+def _loss(trainer, prefix: str) -> None:
+    show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(trainer.data.vocab.size),
+                          log_scale=False, height=chart_height()),
+               prefix, "neural bigram loss", title="Training loss (NLL + regularization)")
+    st.caption("Faint: each step; bold: smoothed; dots: dev NLL; red: a uniform guess. The loss falls fast, "
+               "then flattens just above the counting model's NLL.")
+
+
+def _numbers(trainer, counted: bigram.NGramCounts, smoothing: float, learned: torch.Tensor,
+             target: torch.Tensor) -> None:
+    data, model = trainer.data, trainer.model
+    comparison = pd.DataFrame({
+        f"counts (smoothing {smoothing:g})": bigram.split_nlls(counted, data),
+        f"neural, step {trainer.step:,}": {split: model.mean_nll(*model.examples(data, split))
+                                           for split in data.split_names}}).T
+    st.dataframe(comparison, column_config={c: st.column_config.NumberColumn(format="%.4f")
+                                            for c in comparison.columns})
+    st.metric("Mean |difference| between the two probability tables", f"{(learned - target).abs().mean():.5f}",
+              help="Averaged over all cells: how far softmax(W) still is from the counted probabilities.")
+    st.caption("Both models see one previous character, so the best the net can do is the counted "
+               "table: trained long enough it gets within a few thousandths of it.")
+
+
+def _tables(trainer, counted: bigram.NGramCounts, smoothing: float, learned: torch.Tensor, target: torch.Tensor,
+            cells: list, prefix: str) -> None:
+    """softmax(W) and the counted probabilities in two cells, on one colour scale."""
+    itos = trainer.data.vocab.itos
+    tokens = bigram.frequent_tokens(counted.N, PRESENTED_TOKENS if presenting() else MATRIX_TOKENS)
     top = float(max(learned.max(), target.max()))
-    a, b = side_by_side()
-    with a:
-        show_chart(pair_heatmap(bigram.matrix_frame(learned, vocab.itos, tokens), "probability", ".3f",
-                                labelled=False, value_max=top), prefix, "learned table",
-                   title="Learned: exp(W), row-normalized")
-    with b:
-        show_chart(pair_heatmap(bigram.matrix_frame(target, vocab.itos, tokens), "probability", ".3f",
-                                labelled=False, value_max=top), prefix, "counted table",
-                   title=f"Counted: (N + {smoothing:g}), row-normalized")
-    st.caption("Same colour scale on both. At step 0, W is random noise; as it trains, the left matrix takes "
-               "on the pattern of the right one (hover a cell to read it).")
+    height = chart_height() if presenting() else None
+    for cell, table, name, title in ((cells[0], learned, "learned table", "Learned: exp(W), row-normalized"),
+                                     (cells[1], target, "counted table",
+                                      f"Counted: (N + {smoothing:g}), row-normalized")):
+        with cell:
+            show_chart(pair_heatmap(bigram.matrix_frame(table, itos, tokens), "probability", ".3f", labelled=False,
+                                    value_max=top, height=height), prefix, name, title=title)
 
 
 def samples_section(everywhere: dict, smoothing: float, run: LiveRun) -> None:

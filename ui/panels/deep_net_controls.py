@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui.presentation import button_row
+from ui.presenter import on_stage, story
 from ui.state import URL_READ, persistent_widget
 
 KAIMING_TANH = 5 / 3
@@ -109,7 +110,8 @@ def setup_buttons(prefix: str) -> None:
                    help=QUICK_SETUPS[name]["note"])
     note = st.session_state.get(f"{prefix}_preset_note")
     if note:
-        st.caption(note)
+        with on_stage("notes"):
+            st.caption(note)
 
 
 def deep_net_controls(prefix: str) -> DeepNetControls:
@@ -137,25 +139,28 @@ def deep_net_controls(prefix: str) -> DeepNetControls:
                          format_func=NONLINEARITY_NAMES.get,
                          help="tanh as in the lecture; sigmoid, ReLU, leaky ReLU and ELU are the alternatives it "
                               "names. Each has flat regions where gradients die (ReLU: x < 0).")
-        batchnorm = w(st.toggle, "batchnorm", label="BatchNorm",
-                      help="Normalize every Linear output over the batch (mean 0, std 1, then a learned gain and "
-                           "bias). It makes the net forgiving of bad inits and learning rates.")
+        with story("content"):
+            batchnorm = w(st.toggle, "batchnorm", label="BatchNorm",
+                          help="Normalize every Linear output over the batch (mean 0, std 1, then a learned gain and "
+                               "bias). It makes the net forgiving of bad inits and learning rates.")
         scale_by_fan_in = w(st.toggle, "scale_by_fan_in", label="Scale weights by 1/√fan_in",
                             help="Kaiming-style init: randn / sqrt(fan_in) keeps each layer's output std near its "
                                  "input's. Off is lecture 2's raw randn: huge pre-activations, saturated tanh.")
     with c3:
-        gain = w(st.select_slider, "gain", label="Init gain", options=GAINS, format_func=fmt_gain,
-                 help="Hidden weights are multiplied by this. 5/3 is Kaiming's gain for tanh: it offsets tanh's "
-                      "squashing so activations keep their spread. Below 1 they shrink, above ~2 tanh saturates.")
+        with story():
+            gain = w(st.select_slider, "gain", label="Init gain", options=GAINS, format_func=fmt_gain,
+                     help="Hidden weights are multiplied by this. 5/3 is Kaiming's gain for tanh: it offsets tanh's "
+                          "squashing so activations keep their spread. Below 1 they shrink, above ~2 tanh saturates.")
         output_scale = w(st.select_slider, "output_scale", label="Output-layer scale", options=OUTPUT_SCALES,
                          format_func=lambda v: f"{v:g}",
                          help="Multiplies the last layer (its BatchNorm gamma with BatchNorm). Small values make "
                               "the first predictions nearly uniform: no hockey stick.")
     with c4:
-        lr_exponent = w(st.slider, "lr_exponent", label="Learning rate exponent (lr = 10^x)", min_value=-4.0,
-                        max_value=1.0, step=0.1,
-                        help="Steps of size 10^x. The lecture uses 0.1 (x = -1). It can change while training: "
-                             "the loss chart marks when. Too high and the loss explodes.")
+        with story():
+            lr_exponent = w(st.slider, "lr_exponent", label="Learning rate exponent (lr = 10^x)", min_value=-4.0,
+                            max_value=1.0, step=0.1,
+                            help="Steps of size 10^x. The lecture uses 0.1 (x = -1). It can change while training: "
+                                 "the loss chart marks when. Too high and the loss explodes.")
         batch_size = w(st.select_slider, "batch_size", label="Batch size", options=BATCH_SIZES,
                        help="Examples per step (the lecture: 32). Small batches are noisy; BatchNorm needs at "
                             "least 2 to compute a variance.")

@@ -13,20 +13,24 @@ from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
 from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
-from ui.presentation import chart_height, side_by_side
+from ui.presentation import chart_height, presenting, side_by_side
+from ui.presenter import grid
 
 NONLINEAR_KINDS = tuple(cls.__name__ for cls in NONLINEARITIES.values())
 MAX_PINS = 4
+NO_SNAPSHOT = "Take a step (or press Train) to see the activations and gradients of a batch."
 
 
 def draw(run: LiveRun, prefix: str) -> None:
     """Everything the page redraws on each tick."""
     trainer = run.trainer
     status_line(run)
+    if presenting():
+        return dashboard(run, prefix)
     loss_section(run, prefix)
     snap = trainer.snapshot
     if snap is None:
-        st.info("Take a step (or press Train) to see the activations and gradients of a batch.")
+        st.info(NO_SNAPSHOT)
         return
     st.caption(f"Histograms and tables show the minibatch of step {snap.step:,} "
                f"(statistics every {trainer.config.stats_every} steps).")
@@ -45,6 +49,30 @@ def draw(run: LiveRun, prefix: str) -> None:
         weight_gradient_section(snap, prefix)
     with right:
         update_section(run, prefix)
+
+
+def dashboard(run: LiveRun, prefix: str) -> None:
+    """Presenter mode: the lecture's demo on one screen (loss, activations, saturation, update:data in a 2 x 2
+    grid), the other sections below it."""
+    snap = run.trainer.snapshot
+    with grid(rows=2) as (loss, activations, saturation, updates):
+        with loss:
+            loss_section(run, prefix)
+        with updates:
+            update_section(run, prefix)
+        if snap is None:
+            activations.info(NO_SNAPSHOT)
+            return
+        with activations:
+            activation_section(snap, prefix)
+        with saturation:
+            saturation_section(snap, prefix)
+    left, right = side_by_side()
+    with left:
+        preactivation_section(snap, prefix)
+    with right:
+        gradient_section(snap, prefix)
+    weight_gradient_section(snap, prefix)
 
 
 def loss_section(run: LiveRun, prefix: str) -> None:
