@@ -9,8 +9,7 @@ from ui.export import export_menu
 from ui.lesson import Choice, choice_row, choice_slider
 from ui.live import live_run
 from ui.panels.bigram import counting_models, counting_section, draw_neural_bigram, samples_section
-from ui.presenter import on_stage
-from ui.runnable import control_row, live_area
+from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
 from ui.walkthrough import walkthrough
@@ -59,10 +58,7 @@ nn_config = NeuralBigramConfig(regularization=regularization)
 nn_train = TrainConfig(steps=steps, batch_size=None, lr=lr, lr_decay_at=None, stats_every=0)
 run = live_run(NN_STATE, nn_config, nn_train, settings, f"neural bigram · lr {lr:g} · reg {regularization:g}",
                "Bigram", NN_PRESET.sample_seed)
-with on_stage("controls"):
-    control_row(NN_STATE, P)
-with on_stage("charts"):
-    live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
+live_section(NN_STATE, P, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
 
 # ------------------------------------------------------------------------------------------ samples
 st.header("Samples")

@@ -10,8 +10,7 @@ from ui.lesson import Choice, choice_row
 from ui.live import live_run
 from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section
 from ui.presentation import controls_area
-from ui.presenter import on_stage
-from ui.runnable import control_row, live_area
+from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
 from ui.tours import mlp_tour
 from ui.walkthrough import walkthrough
@@ -64,10 +63,7 @@ lr_finder_section(settings, config, batch_size, LRS, P)
 st.header("Training")
 label = f"MLP · emb {n_embd} · block {block_size} · hidden {n_hidden} · batch {batch_size} · lr {lr:g}"
 live_run(STATE, config, train, settings, label, "MLP", LECTURE.sample_seed)
-with on_stage("controls"):
-    control_row(STATE, P)
 lecture = LECTURE if is_lecture_setup(config, train, LECTURE) else None
-with on_stage("charts"):
-    live_area(STATE, lambda current: draw_training(current, lecture, P))
+live_section(STATE, P, lambda current: draw_training(current, lecture, P))
 export_menu(P)
 page_end()

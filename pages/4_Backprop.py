@@ -15,8 +15,8 @@ from ui.panels.backprop import (
     twins_run,
 )
 from ui.presentation import controls_area
-from ui.presenter import on_stage, story
-from ui.runnable import control_row, live_area
+from ui.presenter import story
+from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
 from ui.state import persistent_widget
 from ui.tours import backprop_tour
@@ -69,9 +69,6 @@ st.write("Two copies of the network start from the same initialization and see t
 with controls_area(), story():
     steps = choice_slider(f"{P}_{STEPS.name}", STEPS)
 twins_run(TWINS, LECTURE, steps, settings)
-with on_stage("controls"):
-    control_row(TWINS, P, TWIN_BUTTONS)
-with on_stage("charts"):
-    live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
+live_section(TWINS, P, lambda current: draw_twins(current, LECTURE, P), TWIN_BUTTONS)
 export_menu(P)
 page_end()

@@ -16,8 +16,7 @@ from ui.panels.wavenet import (
     performance_log_section,
 )
 from ui.presentation import controls_area
-from ui.presenter import on_stage
-from ui.runnable import control_row, live_area
+from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
 from ui.state import persistent_widget
 from ui.tours import wavenet_tour
@@ -29,11 +28,11 @@ PAGE = "WaveNet"
 LECTURE = PRESETS["wavenet"]
 CHOICES = [
     Choice("block_size", LECTURE.model.block_size, "Context (block size)", (3, 4, 8, 16),
-           "How many previous characters the net reads. Part 2's MLP read 3; going to 8 was the lecture's first win.",
-           story=True),
+           "How many previous characters the net reads. Part 2's MLP read 3; going to 8 was the lecture's first "
+           "win.", story=True),
     Choice("levels", len(LECTURE.model.groups), "Levels (FlattenConsecutive)", (1, 2, 3, 4),
-           "1 is the flat MLP: all characters squashed into one layer at once. More levels fuse neighbours "
-           "little by little (2 characters, then 2 pairs, ...), the way a WaveNet's dilated convolutions do.", story=True),
+           "1 is the flat MLP: all characters squashed into one layer at once. More levels fuse neighbours little "
+           "by little (2 characters, then 2 pairs, ...), the way a WaveNet's dilated convolutions do.", story=True),
     Choice("n_embd", LECTURE.model.n_embd, "Embedding size", (4, 8, 10, 16, 24, 32),
            "Numbers per character. The lecture used 10, then 24 when it scaled the network up."),
     Choice("n_hidden", LECTURE.model.n_hidden, "Hidden size", (32, 64, 68, 100, 128, 200, 256),
@@ -80,10 +79,7 @@ st.header("Training")
 label = (f"WaveNet · context {block_size} · {describe_groups(groups)} · emb {config.n_embd} · hidden "
          f"{config.n_hidden}{' · BN bug' if bn_bug and bug_matters(config) else ''}")
 live_run(STATE, config, train, settings, label, PAGE, LECTURE.sample_seed)
-with on_stage("controls"):
-    control_row(STATE, P)
-with on_stage("charts"):
-    live_area(STATE, lambda current: draw_training(current, P))
+live_section(STATE, P, lambda current: draw_training(current, P))
 
 st.header("Performance log")
 performance_log_section(PAGE, P)

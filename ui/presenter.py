@@ -26,16 +26,17 @@ STAGE = "_presenter_stage"  # session key: this run's stage slots (DeltaGenerato
 ROW_HEIGHT = "_presenter_row_height"  # session key: the chart height of the grid being drawn
 SLOTS = ("controls", "notes", "charts")
 STORY_WIDTH = 190  # px, a story slider on the controls row
-NOTES_MAX_HEIGHT = "5.5rem"  # the notes strip scrolls inside beyond this: it never pushes the charts down
-# Chart heights (the plot area, px) that let a grid of this many rows fit under the controls and notes on a
-# 1280 x 800 screen with the projector's 18 px axis text; a 1920 x 1080 screen shows them with room to spare.
-ROW_HEIGHTS = {1: 440, 2: 175}  # px, a chart's whole height (its axes included: Streamlit fits them inside)
-CELL_HEIGHT = "calc((100vh - 320px) / 2)"  # a cell of the 2-row grid: what is left under the controls, halved
+NOTES_MAX_HEIGHT = "5rem"  # the notes strip scrolls inside beyond this: it never pushes the charts down
+# Chart heights (px, axes included: Streamlit fits them inside) that let a grid of this many rows fit under the
+# controls and notes on a 1280 x 800 screen with the projector's 18 px axis text; a 1920 x 1080 screen shows them
+# with room to spare.
+ROW_HEIGHTS = {1: 440, 2: 160}
+CELL_HEIGHT = "calc((100vh - 370px) / 2)"  # a cell of the 2-row grid: what is left under the controls, halved
 
 CSS = f"""
 <style>
   html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] {{ font-size: 1.2rem; }}
-  h1 {{ font-size: 1.9rem !important; padding: 0 !important; }}
+  h1 {{ font-size: 1.7rem !important; padding: 0 !important; }}
   h2, h3 {{ font-size: 1.6rem !important; padding: 0.2rem 0 !important; }}
   [data-testid="stMetricValue"] {{ font-size: 2.4rem; }}
   /* the whole screen for the page: the title beside the sidebar's button, little margin */
@@ -48,21 +49,26 @@ CSS = f"""
       order: -1; }}
   .st-key-presenter_stage {{ gap: 0.4rem; }}
   .st-key-presenter_controls button p {{ font-size: 1.05rem; }}
-  .st-key-presenter_controls [data-testid="stWidgetLabel"] p {{ font-size: 0.95rem; line-height: 1.3; word-break: normal !important; overflow-wrap: normal !important; }}
+  .st-key-presenter_controls [data-testid="stWidgetLabel"] p {{ font-size: 0.95rem; line-height: 1.3;
+      word-break: normal !important; overflow-wrap: normal !important; }}
   .st-key-presenter_controls button {{ padding: 0.25rem 0.6rem; min-height: 2.4rem; }}
   .st-key-presenter_controls [data-testid="stHorizontalBlock"], .st-key-presenter_controls {{ gap: 0.5rem; }}
   .st-key-presenter_notes {{ max-height: {NOTES_MAX_HEIGHT}; overflow-y: auto; }}
   .st-key-presenter_notes summary {{ padding-top: 0.3rem; padding-bottom: 0.3rem; }}
-  .st-key-presenter_notes [data-testid="stExpander"] details {{ max-height: {NOTES_MAX_HEIGHT}; overflow-y: auto; }}
-  :has(> .st-key-presenter_notes:empty), :has(> .st-key-presenter_stage:empty) {{ display: none; }}
+  .st-key-presenter_notes p {{ font-size: 1.05rem; }}
+  /* a walk-through's Back / Next first: in reach without scrolling the strip */
+  .st-key-presenter_notes [data-testid="stVerticalBlock"] > :has([class*="_tour_next"]) {{ order: -1; }}
+  /* an empty stage or notes strip takes no room (pages without a live area, runs without a notice) */
+  :has(> .st-key-presenter_stage:not(:has([data-testid="stElementContainer"]))),
+  :has(> .st-key-presenter_notes:not(:has([data-testid="stElementContainer"]))) {{ display: none; }}
   [class*="st-key-presenter_cell_"] {{ height: {CELL_HEIGHT} !important; flex: none !important; overflow-y: auto;
       overflow-x: hidden; gap: 0.4rem; }}
   [class*="st-key-presenter_cell_"] h3 {{ font-size: 1.25rem !important; padding: 0.1rem 0 0.3rem !important; }}
   [class*="st-key-presenter_cell_"] [data-testid="stWidgetLabel"] {{ display: none; }}
   /* nothing cut with an ellipsis: labels wrap instead */
-  [data-testid="stSidebarNav"] span, [data-testid="stPageLink-NavLink"] span, [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *,
-  [data-testid="stWidgetLabel"] *, button p {{ white-space: normal !important; overflow: visible !important;
-      text-overflow: clip !important; }}
+  [data-testid="stSidebarNav"] span, [data-testid="stPageLink-NavLink"] span, [data-testid="stMetricLabel"] *,
+  [data-testid="stMetricValue"] *, [data-testid="stWidgetLabel"] *, button p {{ white-space: normal !important;
+      overflow: visible !important; text-overflow: clip !important; }}
   [data-testid="stMetricValue"] > div {{ overflow-wrap: anywhere; }}
   /* Spotlight: a chart's full-screen button, always shown (the toolbar's others stay on hover), with its name */
   [data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {{

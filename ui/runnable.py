@@ -87,6 +87,15 @@ def control_row(state_key: str, prefix: str, buttons: Buttons = Buttons()) -> No
         st.rerun()
 
 
+def live_section(state_key: str, prefix: str, draw: Callable, buttons: Buttons = Buttons()) -> None:
+    """The control row, then the live area, of the object in st.session_state[state_key]: in presenter mode on the
+    dashboard at the top of the page (ui.presenter)."""
+    with on_stage("controls"):
+        control_row(state_key, prefix, buttons)
+    with on_stage("charts"):
+        live_area(state_key, draw)
+
+
 def live_area(state_key: str, draw: Callable, tick_seconds: float = TICK_SECONDS) -> None:
     """Draw the object; while it runs, train a paced chunk before every redraw (see ui.pacing)."""
 

@@ -53,8 +53,8 @@ def bigram_tour() -> list[Stop]:
              "NLL is lower (exercise 1). More context helps, but its table grows as 27³: the next lecture's MLP "
              "avoids that.", counts),
         Stop("Train the neural bigram", "Press **Train** under The neural bigram. One-hot(previous) @ W, trained by "
-             "gradient descent with lr 50, reaches about 2.46: just above the counts, and the learned table on "
-             "the left takes on the counted table's pattern.", {**counts, **neural}),
+             "gradient descent with lr 50, reaches about 2.46: just above the counts, and the learned table "
+             "takes on the counted table's pattern.", {**counts, **neural}),
         Stop("Regularization is smoothing", "Set the regularization to 1 (a new network starts) and train: "
              "mean(W²) pulls W towards 0, i.e. towards equal probabilities, like adding many fake counts. Its NLL "
              "stays higher.", {**counts, **neural, "bigram_reg": 1.0}),

@@ -53,7 +53,7 @@ def for_projector(spec: dict) -> dict:
 
 def wrapped(title: str, width: int = TITLE_CHARACTERS) -> str | list[str]:
     """A long title as lines of at most `width` characters (Vega draws a list as lines), never cut short."""
-    return textwrap.wrap(title, width, break_on_hyphens=False) if len(title) > width else title
+    return textwrap.wrap(title, width, break_long_words=False, break_on_hyphens=False) if len(title) > width else title
 
 
 def _raise_sizes(node: Any, y_title_characters: int | None) -> None:
