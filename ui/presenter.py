@@ -38,7 +38,7 @@ CSS = f"""
   html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] {{ font-size: 1.2rem; }}
   h1 {{ font-size: 1.7rem !important; padding: 0 !important; }}
   h2, h3 {{ font-size: 1.6rem !important; padding: 0.2rem 0 !important; }}
-  [data-testid="stMetricValue"] {{ font-size: 2.4rem; }}
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] p {{ font-size: 2.2rem !important; }}
   /* the whole screen for the page: the title beside the sidebar's button, little margin */
   [data-testid="stHeader"] {{ background: transparent; pointer-events: none; }}
   [data-testid="stHeader"] button, [data-testid="stHeader"] a {{ pointer-events: auto; }}
@@ -54,10 +54,15 @@ CSS = f"""
   .st-key-presenter_controls button {{ padding: 0.25rem 0.6rem; min-height: 2.4rem; }}
   .st-key-presenter_controls [data-testid="stHorizontalBlock"], .st-key-presenter_controls {{ gap: 0.5rem; }}
   .st-key-presenter_notes {{ max-height: {NOTES_MAX_HEIGHT}; overflow-y: auto; }}
-  .st-key-presenter_notes summary {{ padding-top: 0.3rem; padding-bottom: 0.3rem; }}
+  .st-key-presenter_notes summary {{ padding-top: 0.1rem; padding-bottom: 0.1rem; }}
+  .st-key-presenter_notes details[open] > summary {{ display: none; }}  /* open: the stop's Close ends it */
   .st-key-presenter_notes p {{ font-size: 1.05rem; }}
-  /* a walk-through's Back / Next first: in reach without scrolling the strip */
-  .st-key-presenter_notes [data-testid="stVerticalBlock"] > :has([class*="_tour_next"]) {{ order: -1; }}
+  /* a walk-through stop in one row: Back / Next first (in reach without scrolling the strip), its title, its text */
+  .st-key-presenter_notes [data-testid="stExpanderDetails"] > [data-testid="stVerticalBlock"] {{
+      flex-direction: row; align-items: flex-start; padding-top: 0.3rem; }}
+  .st-key-presenter_notes [data-testid="stExpanderDetails"] > [data-testid="stVerticalBlock"] > * {{ flex: 1 1 0; }}
+  .st-key-presenter_notes [data-testid="stVerticalBlock"] > :has(p > strong:only-child) {{ flex: 0 0 11rem; }}
+  .st-key-presenter_notes [data-testid="stVerticalBlock"] > :has(button) {{ order: -1; flex: none; width: auto; }}
   /* an empty stage or notes strip takes no room (pages without a live area, runs without a notice) */
   :has(> .st-key-presenter_stage:not(:has([data-testid="stElementContainer"]))),
   :has(> .st-key-presenter_notes:not(:has([data-testid="stElementContainer"]))) {{ display: none; }}
