@@ -94,7 +94,10 @@ def describe_change(old: dict, new: dict) -> str:
     names = {"n_layers": "depth", "n_hidden": "width", "batchnorm": "BatchNorm", "output_scale": "output scale",
              "data": "word list", "scale_by_fan_in": "1/√fan_in scaling", "n_embd": "embedding size",
              "block_size": "context", "groups": "levels", "bn_dim0_bug": "BatchNorm bug", "w1_gain": "W1 gain",
+             "w1_scale": "W1 scale", "b1_scale": "b1 scale", "w2_scale": "W2 scale", "b2_scale": "b2 scale",
              "n_head": "heads", "n_layer": "layers"}
+    if old.get("family") != new.get("family"):
+        return f"network {old.get('family')} → {new.get('family')}"
     parts = []
     for key in new:
         if old.get(key) != new[key] and key != "family":

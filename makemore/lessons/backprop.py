@@ -8,13 +8,10 @@ exercises 2-4, the compact formulas (`FORMULAS`, in LaTeX for the page), which
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..models import build_model
 from ..training.by_hand import (
     BN_EPS,
     batchnorm_backward,
@@ -23,6 +20,7 @@ from ..training.by_hand import (
     mlp_parameters,
     one_go_backward,
 )
+from .activations import initial_batch
 
 # "approximate": the largest difference is within APPROX_ATOL + APPROX_RTOL * the scale of the gradients it is
 # judged among (its stage's largest |gradient|). Element by element (the lecture's allclose) a gradient that is
@@ -30,17 +28,15 @@ from ..training.by_hand import (
 # in exact arithmetic, and W1's on a word list of one repeated letter (a tiny batch variance).
 APPROX_ATOL = 1e-7
 APPROX_RTOL = 1e-5
+EXERCISE_1_HIDDEN = 64  # exercise 1 checks a network of 64 hidden units (4,137 parameters); exercise 4 trains 200
 
 
 def lecture_batch(model_config, data, seed: int, batch_size: int = 32):
     """The lecture's setup for the check: the model drawn from a generator seeded `seed`, then one
     minibatch of training windows drawn from the same generator. Returns (model, Xb, Yb)."""
-    generator = torch.Generator().manual_seed(seed)
-    model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
+    model, Xb, Yb = initial_batch(model_config, data, seed, batch_size)
     check_manual_model(model)
-    X, Y = model.examples(data, "train")
-    ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
-    return model, X[ix], Y[ix]
+    return model, Xb, Yb
 
 
 # ------------------------------------------------------------------------ exercise 1: step by step

@@ -50,14 +50,25 @@ def gradcheck_section(table: pd.DataFrame, prefix: str) -> None:
             "forward": st.column_config.TextColumn("forward step", width=190),
             "shape": st.column_config.TextColumn(width=75), "exact": st.column_config.CheckboxColumn(width=50),
             "approximate": st.column_config.CheckboxColumn(width=90), "maxdiff": st.column_config.Column(width=75)})
-        st.caption("Exact from logprobs down to W2 and b2, as in the lecture; from tanh's backward on only "
-                   "approximate (about 1e-9 apart), because PyTorch 2's fused tanh backward rounds differently "
-                   "from 1 − h², which the 2022 lecture did not see.")
+        st.caption(rounding_note(table))
     with right:
         show_chart(gradcheck_chart(table, chart_height(760)), prefix, "gradient check",
                    title="Distance from autograd, per gradient")
         st.caption("Green: rounding level, exact ones at the left edge. Red: a mistake, thousands of times larger, "
                    "starting at the tensor where it was made.")
+
+
+def rounding_note(table: pd.DataFrame) -> str:
+    """Which gradients are autograd's bit for bit and how far the others are, as the table shows them."""
+    exact = table[table["exact"]]["tensor"].tolist()
+    rounded = table[~table["exact"] & table["approximate"]]
+    text = f"{len(exact)} of {len(table)} gradients are autograd's bit for bit" + (
+        f" ({exact[0]} to {exact[-1]} in the table's order)" if exact else "")
+    if rounded.empty:
+        return text + "."
+    return (text + f"; {len(rounded)} only approximately, at most {rounded['maxdiff'].max():.1e} apart: PyTorch 2's "
+            "fused tanh backward rounds differently from the 1 − h² written by hand, and every gradient computed "
+            "from it inherits the rounding. The 2022 lecture's cmp found every row exact.")
 
 
 def formulas_section(one_go: pd.DataFrame) -> None:
@@ -158,7 +169,8 @@ def draw_twins(current: TwinsRun, preset: Preset, prefix: str) -> None:
         if twins.results_step == twins.step and not twins.results.empty:
             results = twins.results.map(lambda v: f"{v:.4f}")
             if twins.manual.config.steps == preset.train.steps:
-                results["lecture, step 200,000"] = [f"{preset.lecture.train:.4f}", f"{preset.lecture.dev:.4f}"]
+                results[f"lecture, step {preset.train.steps:,}"] = [f"{preset.lecture.train:.4f}",
+                                                                     f"{preset.lecture.dev:.4f}"]
             st.dataframe(results)
             st.caption(f"Loss on the whole splits at step {current.step:,}, measured when you pause, step or "
                        "finish. The lecture's figures come from its names.txt.")
