@@ -1,4 +1,6 @@
 """The backprop page (part 4): the gradient check, the break-it selector, the formulas, the twin training."""
+from dataclasses import replace
+
 import pytest
 
 from makemore.lessons import backprop, backprop_twins
@@ -13,8 +15,11 @@ def check_table(at):
     return at.dataframe[0].value
 
 
+EXERCISE_1 = replace(PRESETS["backprop"].model, n_hidden=backprop.EXERCISE_1_HIDDEN)  # the lecture's exercise 1 net
+
+
 def expected_table(data, mistake=None):
-    return backprop.gradcheck(*backprop.lecture_batch(PRESETS["backprop"].model, data, 2147483647), mistake)
+    return backprop.gradcheck(*backprop.lecture_batch(EXERCISE_1, data, 2147483647), mistake)
 
 
 def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
@@ -25,7 +30,13 @@ def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
     assert shown["approximate"].all() and list(shown["shape"]) == list(expected["shape"])
     assert shown["maxdiff"].to_numpy() == pytest.approx(expected["maxdiff"].to_numpy())
     assert [s.value for s in at.success] == ["All 26 gradients match autograd."]
-    assert any("fused tanh backward" in c.value for c in at.caption)  # the exact column's story
+    rounded = expected[~expected["exact"]]
+    assert any(f"{len(rounded)} only approximately, at most {rounded['maxdiff'].max():.1e} apart" in c.value
+               and "fused tanh backward" in c.value for c in at.caption)  # the exact column's story, measured
+    # exercise 1 checks the lecture's 64-unit network (4,137 parameters); exercise 4 trains the 200-unit one
+    assert any("exercise 1's network, 4,137 parameters (the lecture's 64 hidden units; the training below uses "
+               "exercise 4's 200)" in m.value for m in at.markdown)
+    assert at.session_state["backprop_twins"].twins.manual.model.num_params() == 12_297
     bars = chart_with_columns(at, "tensor", "maxdiff", "verdict")[0]["data"][0]
     assert set(bars["verdict"]) == {"exact", "approximate"}
 
