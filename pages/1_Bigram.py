@@ -16,8 +16,7 @@ from ui.panels.bigram import (
     samples_section,
 )
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
 from ui.walkthrough import walkthrough
 
@@ -74,4 +73,4 @@ samples_section(everywhere, smoothing, run)
 st.divider()
 lesson_sections(settings, everywhere, smoothing, run, P)
 export_menu(P)
-sidebar_share_link()
+page_end()
