@@ -134,8 +134,8 @@ def bigram_tour() -> list[Stop]:
     none, much, strong = 0.0, 100.0, 1.0
     return [
         Stop("Count the pairs", "Open **The data set** page first to see the count matrix. Here, P = "
-             f"(N + {lecture:g}) row-normalized: the table scores every name by the mean negative log likelihood of its pairs; on the "
-             "lectures' names.txt, counted and scored on all words as the lecture did, 2.4544. A uniform guess "
+             f"(N + {lecture:g}) row-normalized: the table scores every name by the mean negative log likelihood of "
+             "its pairs; on the lectures' names.txt, counted and scored on all words as the lecture did, 2.4544. A uniform guess "
              "scores ln 27 ≈ 3.30 there.", counts),
         Stop("No smoothing", f"Smoothing {none:g}: the dev and test NLL become **infinite**. One pair that never "
              "occurred in the training words gets probability 0, and log 0 = -∞. That is why the lecture adds "

@@ -177,7 +177,10 @@ def unknown_characters(word: str, vocab) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ exercises 4 and 5
-def timed(fn, repeats: int = 5) -> tuple[torch.Tensor, float]:
+TIMINGS = 5  # calls timed per way; the best one counts (the first pays for warming up)
+
+
+def timed(fn, repeats: int = TIMINGS) -> tuple[torch.Tensor, float]:
     """fn's result and its best time over `repeats` calls, in seconds."""
     best, result = math.inf, None
     for _ in range(repeats):
@@ -200,7 +203,7 @@ class Race:
         return (self.first - self.second).abs().max().item()
 
 
-def onehot_vs_index(W: torch.Tensor, xs: torch.Tensor, repeats: int = 5) -> Race:
+def onehot_vs_index(W: torch.Tensor, xs: torch.Tensor, repeats: int = TIMINGS) -> Race:
     """Exercise 4: the logits `F.one_hot(xs).float() @ W` and `W[xs]`, the same numbers, and their times."""
     W = W.detach()
     onehot, t1 = timed(lambda: F.one_hot(xs, num_classes=W.shape[0]).float() @ W, repeats)
@@ -216,7 +219,7 @@ def by_hand_nll(logits: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy_vs_by_hand(logits: torch.Tensor, ys: torch.Tensor, scale: float = 1.0,
-                             repeats: int = 5) -> Race:
+                             repeats: int = TIMINGS) -> Race:
     """Exercise 5: `F.cross_entropy` against the hand-made softmax, log and mean on logits * scale. Large
     logits overflow exp() in the hand-made one (inf / inf = nan); cross_entropy subtracts each row's max
     first and stays finite."""

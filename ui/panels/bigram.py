@@ -242,8 +242,8 @@ def onehot_section(run: LiveRun) -> None:
     b.metric("one-hot @ W", f"{race.first_seconds * 1e3:.2f} ms")
     c.metric("W[xs]", f"{race.second_seconds * 1e3:.2f} ms")
     st.caption(f"The neural bigram's W at step {run.trainer.step:,}, on all {len(xs):,} training bigrams (the best of "
-               f"5 timings each). Multiplying by a one-hot row picks one row of W, so the two are the same logits; "
-               f"the lookup skips building the one-hot matrix and the products with its zeros: "
+               f"{bigram.TIMINGS} timings each). Multiplying by a one-hot row picks one row of W, so the two are the "
+               f"same logits; the lookup skips building the one-hot matrix and the products with its zeros: "
                f"{race.first_seconds / race.second_seconds:.0f}x faster here. That is what an embedding table "
                "(part 2's C) does.")
 
@@ -269,7 +269,7 @@ def cross_entropy_section(run: LiveRun, prefix: str) -> None:
     finite = math.isfinite(race.first.item())
     st.caption(f"The neural bigram's logits at step {run.trainer.step:,} times {scale:,}, on all {len(Y):,} training "
                f"bigrams. By hand: {race.first_seconds * 1e3:.2f} ms; F.cross_entropy: "
-               f"{race.second_seconds * 1e3:.2f} ms (the best of 5 timings). "
+               f"{race.second_seconds * 1e3:.2f} ms (the best of {bigram.TIMINGS} timings). "
                + ("Both agree to float32 rounding. Multiply the logits by more and watch the hand-made one break."
                   if finite else
                   "exp() overflowed to infinity in the hand-made one, and inf / inf is nan. F.cross_entropy "

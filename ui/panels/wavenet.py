@@ -155,7 +155,8 @@ def performance_log_section(page: str, prefix: str) -> None:
         "steps": st.column_config.NumberColumn(format="localized"),
         **{c: st.column_config.NumberColumn(format="%.4f") for c in ("train", "dev", "lecture train", "lecture dev")}})
     st.caption("Each row: a run as last evaluated on the whole splits. Compare runs trained for the same number of "
-               "steps; the lecture's columns are its 200,000-step figures on its names.txt.")
+               f"steps; the lecture's columns are its {PRESETS['wavenet'].train.steps:,}-step figures on its "
+               "names.txt.")
     if st.button("Clear the log", key=f"{prefix}_clear_log", icon=":material/delete:",
                  help="Start a fresh log (the runs stay available on the Compare page)."):
         st.session_state[LOG] = {"rows": {}, "since": time.time()}
