@@ -38,6 +38,7 @@ from ui.tours import mlp_tour
 # the texts whose numbers this module owns: walk-through stops, preset notes, captions
 SOURCES = ["ui/tours.py", "makemore/presets.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ui").rglob("*.py")),
            *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+TEXT_CALLS = ("caption", "write", "markdown", "info", "success", "warning", "error")  # st.* that write prose
 NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?")
 
 
@@ -67,11 +68,11 @@ def _literals(node):
 
 
 def _texts(tree):
-    """(line, literal piece) of every walk-through stop, preset note and caption of a module."""
+    """(line, literal piece) of every walk-through stop, preset note, caption and paragraph of a module."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
-            if name in ("Stop", "caption"):
+            if name in ("Stop", *TEXT_CALLS):
                 for arg in node.args[:2] if name == "Stop" else node.args[:1]:
                     yield from ((node.lineno, s) for s in _literals(arg))
             for keyword in node.keywords:
@@ -257,6 +258,13 @@ CLAIMS = [
     Claim("ui/tours.py", "**Run the finder**: 1,000 steps", is_true(lambda: mlp.SWEEP_STEPS == 1000)),
     Claim("ui/tours.py", "rising from 10⁻³ to 1", is_true(
         lambda: [inspect.signature(mlp.lr_sweep).parameters[p].default for p in ("low", "high")] == [-3.0, 0.0])),
+    Claim("pages/2_MLP.py", "from 10⁻³ to 10⁰", is_true(
+        lambda: [inspect.signature(mlp.lr_sweep).parameters[p].default for p in ("low", "high")] == [-3.0, 0.0])),
+    Claim("ui/panels/mlp.py", "cannot train even at lr 0.001", is_true(
+        lambda: 10 ** inspect.signature(mlp.lr_sweep).parameters["low"].default == 0.001)),  # the sweep's first lr
+    Claim("ui/live.py", "try lr = 10^-1", is_true(lambda: controls.LECTURE_TRAINING["lr_exponent"] == -1.0)),
+    Claim("pages/1_Bigram.py", "a 27 x 27 matrix for names", lambda data: data.vocab.size == 27 or pytest.fail(),
+          "default_data"),
     Claim("ui/tours.py", "Batch size 1 makes every step noisy; 512", is_true(
         lambda: {1, 512} <= set(mlp_options("batch_size")))),
     Claim("ui/tours.py", "Hidden size 500", is_true(lambda: mlp_tour()[-1].settings["mlp_n_hidden"] == 500)),
@@ -274,7 +282,8 @@ CLAIMS = [
 
 # names and definitions: what each names, nothing to measure
 REFERENCES = {
-    "Part 2's": "the lecture", "part 2's": "the lecture", "part 3 ended": "the lecture", "lecture 3 fixes": "",
+    "Part 2's": "the lecture", "Lecture 3 made live": "", "exercise 1's network": "", "exercise 4's": "",
+    "UTF-8": "an encoding", "part 2's": "the lecture", "part 3 ended": "the lecture", "lecture 3 fixes": "",
     "part 1 adds": "", "Exercise 3's": "the lecture's exercise", "(exercise 1)": "", "torch 2's": "torch's version",
     "torch 2.0 changed": "", "n-1 in the forward pass": "Bessel's correction", "With 3-D input": "a tensor's rank",
     "num_samples=1": "the lecture's code", "sum(1)": "the lecture's code",

@@ -23,7 +23,7 @@ BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 STATS_EVERY = [1, 2, 5, 10, 20, 50, 100]
 REDRAWS = [0.5, 1.0]  # seconds between chart redraws while training
 NONLINEARITY_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU"}
-NETWORKS = {"mlp": "Part 3's MLP (1 hidden layer)", "deep": "Deep net"}
+NETWORKS = {"mlp": "Part 3's MLP", "deep": "Deep net"}  # short: both fit the control's column
 BLOCK_SIZE, N_EMBD = 3, 10  # part 3's context and embedding, for both networks
 
 DEFAULTS = dict(network="deep", depth=5, width=100, nonlinearity="tanh", batchnorm=True, scale_by_fan_in=True,
@@ -184,8 +184,9 @@ def deep_net_controls(prefix: str) -> NetControls:
     with c1:
         network = w(st.segmented_control, "network", label="Network", options=list(NETWORKS),
                     format_func=NETWORKS.get, required=True,
-                    help="Part 3's MLP is part 2's network (emb 10, context 3, 200 tanh units), the one the lecture "
-                         "fixes stop by stop; the deep net is its last stop, layers of Linear, BatchNorm, tanh.")
+                    help=f"Part 3's MLP is part 2's network (emb {N_EMBD}, context {BLOCK_SIZE}, "
+                         f"{PART3_MLP['width']} tanh units), the one the lecture fixes stop by stop; the deep net is "
+                         "its last stop, layers of Linear, BatchNorm, tanh.")
         mlp = network == "mlp"
         depth = kept("depth") if mlp else w(
             st.slider, "depth", label="Hidden layers", min_value=1, max_value=8,
