@@ -6,6 +6,7 @@ import pytest
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
 from tests.apptest_helpers import chart_with_columns, open_page
+from ui.tours import backprop_tour
 
 PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
@@ -115,3 +116,23 @@ def test_a_new_schedule_builds_a_new_pair():
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000
     assert any("new pair" in i.value for i in at.info)
+
+
+def test_the_walkthrough_names_the_rows_each_mistake_turns_red(default_data):
+    """The stops name which checks fail; the gradient check on exercise 1's network decides it."""
+    texts = {stop.settings["backprop_mistake"]: stop.text for stop in backprop_tour()}
+
+    def red(mistake):
+        table = expected_table(default_data, mistake)
+        return list(table["tensor"]), list(table[~table["approximate"]]["tensor"])
+
+    order, failing = red("forget_bessel")
+    assert failing == ["bndiff2", "bndiff", "hprebn", "embcat", "W1", "emb", "C"]
+    bessel = texts["forget_bessel"]
+    assert "red at bndiff2" in bessel and "bndiff, hprebn, embcat, W1, emb and C" in bessel
+    assert "Two stay green: bnmeani" in bessel and "and b1," in bessel
+    order, failing = red("wrong_transpose")  # dh and everything computed from it, but b1 (zero under BatchNorm)
+    assert failing == [t for t in order[order.index("h"):] if t not in ("W2", "b2", "b1")]
+    assert "b1's aside" in texts["wrong_transpose"]
+    order, failing = red("drop_broadcast_sum")
+    assert failing[0] == "counts" and "starts right at counts" in texts["drop_broadcast_sum"]
