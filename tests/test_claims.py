@@ -30,6 +30,7 @@ from makemore.models import TransformerConfig, build_model, fitted_to
 from makemore.presets import LECTURE_SEED, PRESETS
 from makemore.training import TrainConfig, build_trainer
 from makemore.training.trainer import make_stepper
+from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
 from ui.panels import deep_net_controls as controls
 from ui.runnable import Buttons
@@ -53,7 +54,8 @@ class Written:
     end: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.text[self.start:self.end]!r} in …{self.text[max(0, self.start - 40):self.end + 25]!r}"
+        around = self.text[max(0, self.start - 40):self.end + 25]
+        return f"{self.file}:{self.line}: {self.text[self.start:self.end]!r} in …{around!r}"
 
 
 def _literals(node):
@@ -78,7 +80,7 @@ def _texts(tree):
             for keyword in node.keywords:
                 if keyword.arg == "note":
                     yield from ((node.lineno, s) for s in _literals(keyword.value))
-        elif isinstance(node, ast.Dict):  # the diagnostics page's one-click setups: dict(..., note=...) or {"note": ...}
+        elif isinstance(node, ast.Dict):  # the diagnostics page's one-click setups: {"note": ...}
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value == "note":
                     yield from ((node.lineno, s) for s in _literals(value))
@@ -197,8 +199,11 @@ def is_true(condition: Callable[[], bool]) -> Callable:
 
 
 def mlp_options(key: str) -> list:
-    from tests.apptest_helpers import open_page
     return [int(o.replace(",", "")) for o in open_page("pages/2_MLP.py").select_slider(key=f"mlp_{key}__w").options]
+
+
+def lr_exponent_slider():
+    return open_page("pages/3_Activations_and_BatchNorm.py").slider(key="diag_lr_exponent__w")
 
 
 KAIMING = is_true(lambda: setup(controls.KAIMING)["gain"] == controls.KAIMING_TANH == 5 / 3
@@ -248,7 +253,7 @@ CLAIMS = [
     Claim("ui/tours.py", "five tanh layers of 100", check_deep_net),
     Claim("ui/panels/deep_net_controls.py", "momentum 0.001", is_true(
         lambda: model_of(controls.BATCHNORM).layers[1].momentum == 0.001)),
-    Claim("ui/tours.py", "learning rate to 10^-2", is_true(lambda: -4.0 <= -2 <= 1.0)),  # the lr slider's range
+    Claim("ui/tours.py", "learning rate to 10^-2", is_true(lambda: (s := lr_exponent_slider()).min <= -2 <= s.max)),
     # buttons and settings the texts name
     Claim("*", "Step 1,000**", STEP_BUTTONS),
     Claim("*", "Step 1**", STEP_BUTTONS),

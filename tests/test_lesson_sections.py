@@ -7,10 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from makemore.data import build_windows
-from makemore.lessons import bigram
+from makemore.lessons import activations, bigram
+from makemore.presets import LECTURE_SEED
 from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import chart_with_columns, open_page
-from ui.panels.deep_net_controls import BATCHNORM, OUTPUT_FIXED, RAW, setup_controls
+from tests.test_page_bigram import sampling_loop
+from ui.panels.deep_net_controls import OUTPUT_FIXED, RAW, setup_controls
 
 BIGRAM, MLP, DIAG, WAVENET = ("pages/1_Bigram.py", "pages/2_MLP.py", "pages/3_Activations_and_BatchNorm.py",
                               "pages/5_WaveNet.py")
@@ -49,23 +51,9 @@ def test_broadcasting_shows_the_wrong_axis_and_its_garbage(default_data):
     assert (table["without keepdim: row sum"] - 1).abs().max() > 0.5  # visibly not a probability table
     codes = [c.value for c in at.code]
     start = next(i for i, c in enumerate(codes) if "keepdim=True" in c)
-    assert codes[start + 1:start + 3] == [lecture_samples(P / P.sum(1, keepdim=True), default_data.vocab, 5),
-                                          lecture_samples(wrong, default_data.vocab, 5)]
+    assert codes[start + 1:start + 3] == ["\n".join(sampling_loop(table, default_data.vocab.itos, 5, LECTURE_SEED))
+                                          for table in (P / P.sum(1, keepdim=True), wrong)]
     assert codes[start + 1] != codes[start + 2]
-
-
-def lecture_samples(P: torch.Tensor, vocab, n: int) -> str:
-    """The lecture's sampling loop (torch.multinomial divides each row by its sum), with its seed."""
-    g, names = torch.Generator().manual_seed(2147483647), []
-    for _ in range(n):
-        out, ix = [], 0
-        while True:
-            ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
-            out.append(vocab.itos[ix])
-            if ix == 0:
-                break
-        names.append("".join(out))
-    return "\n".join(names)
 
 
 def test_one_words_likelihood_is_the_sum_of_its_bigrams_logs(default_data):
@@ -132,7 +120,7 @@ def test_overfitting_one_batch_reaches_the_floor(default_data):
 # ------------------------------------------------------------------------------ part 3
 def first_loss(name: str, data) -> float:
     controls = setup_controls(name)
-    trainer = build_trainer(controls.model_config(), TrainConfig(batch_size=controls.batch_size), data, 2147483647)
+    trainer = build_trainer(controls.model_config(), TrainConfig(batch_size=controls.batch_size), data, LECTURE_SEED)
     trainer.advance(1)
     return trainer.first_loss
 
@@ -150,7 +138,6 @@ def test_the_softmax_at_init_is_confident_then_near_uniform(default_data):
 
 @pytest.mark.slow
 def test_batchnorm_at_inference_three_ways(default_data):
-    from makemore.lessons import activations
     at = open_page(DIAG)
     at = at.button(key="diag_preset_BatchNorm").click().run()
     at = at.button(key="diag_step1000").click().run()
