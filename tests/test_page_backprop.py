@@ -4,6 +4,7 @@ import pytest
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
 from tests.apptest_helpers import chart_with_columns, open_page
+from ui.panels.backprop import VISIBLE_GAP
 
 PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
@@ -104,3 +105,24 @@ def test_a_new_schedule_builds_a_new_pair():
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000
     assert any("new pair" in i.value for i in at.info)
+
+
+def test_a_mistake_says_why_the_rows_after_it_that_stay_green_are_right():
+    at = open_page(PAGE)
+    at.selectbox(key="backprop_mistake__w").set_value("wrong_transpose").run()
+    notes = [i.value for i in at.info if i.value.startswith("Green below the mistake")]
+    assert notes[0].startswith("Green below the mistake: `W2`, `b2`.") and "`b1`" in notes[1]
+
+
+@pytest.mark.slow
+def test_a_planted_mistake_trains_the_hand_written_twin_and_the_caption_says_how_far_apart():
+    at = open_page(PAGE, **SHORT)
+    at.selectbox(key="backprop_mistake__w").set_value("tanh_uses_input").run()
+    at = at.button(key="backprop_step100").click().run()
+    assert not at.exception
+    gap = backprop_twins.largest_gap(at.session_state["backprop_twins"].twins)
+    assert gap > VISIBLE_GAP
+    caption = next(c.value for c in at.caption if c.value.startswith("Solid blue"))
+    assert f"come apart by up to {gap:.2f}" in caption and "1 − hpreact²" in caption
+    labels = {r.label for r in at.session_state["runs"].values()}
+    assert labels == {"Backprop · hand-written twin (mistake: tanh uses input)", "Backprop · autograd twin"}
