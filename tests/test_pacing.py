@@ -1,10 +1,12 @@
 """Sessions take turns on the server, in arrival order, and each tick leaves time to redraw."""
+import re
 import threading
 import time
 import tomllib
 
 import pytest
 
+from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
 from ui.pacing import (
     AWAY_PER_TRAINING,
@@ -12,9 +14,11 @@ from ui.pacing import (
     MIN_BUDGET,
     MIN_TRAINING_SHARE,
     SEND_SECONDS,
+    SERVER_SESSIONS,
     TICK_SECONDS,
     FairTurns,
     Pace,
+    SessionCount,
 )
 
 
@@ -113,3 +117,40 @@ def test_the_server_skips_streamlits_full_collection_after_every_run():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["postScriptGC"] is False
     assert SEND_SECONDS < 0.1
+
+
+def test_the_server_counts_the_sessions_that_trained_recently():
+    count = SessionCount()
+    assert count.note("a", 0.0) == 1
+    assert count.note("b", 1.0) == 2
+    assert count.note("a", 5.0) == 2  # the same session again
+    assert count.note("c", 12.0) == 2  # b last trained 11 s ago: its tab closed, or it paused
+    assert count.note("c", 30.0, window=30.0) == 2  # a crowded server redraws each less often: a wider window keeps a
+
+
+def test_the_redraw_interval_is_measured_between_ticks_that_train():
+    pace = Pace()
+    ticks(pace, 50, draw=0.1, away=1.0)  # three other sessions' turns between two of this one's ticks
+    assert pace.redraw_seconds == pytest.approx(pace.budget() + 1.0, rel=1e-3)
+    pace.note_tick_start(pace.trained_at + 0.1)  # the Pause click's rerun
+    pace.note_training_end(None)
+    pace.note_tick_start(3600.0)  # an hour later, Train again: no interval yet
+    assert pace.redraw_seconds is None
+
+
+def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_it_redraws():
+    at = open_page("pages/3_Activations_and_BatchNorm.py")
+    at = at.button(key="diag_train").click().run()  # the first tick trains and draws at once
+    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    assert status.endswith("· alone on this server"), status  # no interval yet: one tick so far
+    now = time.perf_counter()
+    for other in ("other-1", "other-2"):
+        SERVER_SESSIONS.note(other, now)  # two classmates trained on this server a moment ago
+    at = at.run()  # the next tick
+    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    match = re.search(r"· 3 sessions share this server: redraws every ~(\d+\.\d) s$", status)
+    assert match, status
+    assert 0 < float(match.group(1)) < 600
+    at = at.button(key="diag_pause").click().run()
+    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    assert "share this server" not in status and "alone" not in status  # only while training

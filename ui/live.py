@@ -17,7 +17,7 @@ import streamlit as st
 from makemore.models import config_to_dict
 from makemore.training import TrainConfig, Trainer, build_trainer
 from ui import runs
-from ui.pacing import TICK_SECONDS, paced_fragment
+from ui.pacing import TICK_SECONDS, paced_fragment, sharing_note
 from ui.presentation import button_row
 from ui.settings import Settings
 
@@ -193,7 +193,8 @@ def status_line(run: LiveRun) -> None:
     rate = f"{run.rate:,.0f} steps/s" if run.rate == run.rate else "–"
     last = t.loss_history.last()
     loss = f"{last.item():.4f}" if last is not None else "–"
-    st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*")
+    sharing = f" · {note}" if run.running and (note := sharing_note()) else ""
+    st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*{sharing}")
     if t.diverged:
         st.error(f"Diverged at step {t.diverged_at:,}: {t.diverged_reason}. The charts show the last healthy "
                  "statistics. Lower the learning rate (try lr = 10^-1), turn BatchNorm on or lower the gain, "

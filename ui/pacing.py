@@ -12,10 +12,15 @@ delays its next request) can fill the whole tick; what is left of it would then 
 redraws that come every second or two. So a tick also trains for at least a third of the time the
 session spends away from training (drawing, sending, the browser's turn): slower redraws, but the
 network keeps learning.
+
+What it costs is shown: each tick notes that its session trained, and the status line says how many sessions
+trained on this server (this process: one replica of a class server) within the last few redraws, and how often
+this one's charts were redrawn.
 """
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 import time
 from collections import deque
@@ -36,6 +41,8 @@ MAX_BUDGET = 0.9  # ... and at most, so that a click is answered within about a 
 MIN_TRAINING_SHARE = 1 / 3  # of the wall clock, however long the page takes away from training
 AWAY_PER_TRAINING = (1 - MIN_TRAINING_SHARE) / MIN_TRAINING_SHARE  # seconds away per second of training, at most
 SMOOTHING = 0.3  # weight of the latest measurement in the running averages
+RECENT_SECONDS = 10.0  # a session that trained within this long (or two redraws of the asking one) shares the server
+LOAD_KEY = "pacing_load"  # session state: (sessions sharing the server, seconds between redraws) at the last tick
 
 
 class FairTurns:
@@ -69,6 +76,26 @@ class FairTurns:
 SERVER_TURNS = FairTurns()  # synchronisation only: it holds no session's data
 
 
+class SessionCount:
+    """The sessions that trained recently on this server: opaque tokens and times, nothing of theirs."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._trained: dict[str, float] = {}  # token -> when it last trained
+
+    def note(self, token: str, now: float, window: float = RECENT_SECONDS) -> int:
+        """Session `token` trained at `now`: how many sessions trained within `window` seconds, it included."""
+        with self._mutex:
+            self._trained[token] = now
+            for other, then in list(self._trained.items()):
+                if now - then > window:
+                    del self._trained[other]  # a closed tab, a paused run: no longer sharing
+            return len(self._trained)
+
+
+SERVER_SESSIONS = SessionCount()
+
+
 @dataclass
 class Pace:
     """A live area's running estimates of how long it takes to draw and how long it is away from training
@@ -76,6 +103,8 @@ class Pace:
     draw_seconds: float = 0.15
     away_seconds: float = 0.0  # from the end of one tick's training to the start of the next tick
     trained_at: float | None = None  # when the last tick's training ended (None: it did not train)
+    started_at: float | None = None  # when the last tick began
+    redraw_seconds: float | None = None  # between the starts of ticks that train one after another
 
     def budget(self, tick_seconds: float = TICK_SECONDS) -> float:
         """Seconds of training that leave time to draw and send the charts within the tick, and at least
@@ -91,6 +120,13 @@ class Pace:
         if self.trained_at is not None:  # a hidden tab's throttled timer counts no more than MAX_BUDGET needs
             away = min(now - self.trained_at, MAX_BUDGET * AWAY_PER_TRAINING)
             self.away_seconds += SMOOTHING * (away - self.away_seconds)
+            if self.started_at is not None:
+                interval = now - self.started_at
+                self.redraw_seconds = interval if self.redraw_seconds is None else (
+                    self.redraw_seconds + SMOOTHING * (interval - self.redraw_seconds))
+        else:
+            self.redraw_seconds = None  # after a pause the next interval says nothing about sharing
+        self.started_at = now
 
     def note_training_end(self, now: float | None) -> None:
         """This tick's training ended at `now`; None when it did not train (a pause is not time away)."""
@@ -110,6 +146,7 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
         with SERVER_TURNS.turn():
             if current.running:
                 train(current, pace.budget(tick_seconds))
+                note_sharing(pace)
             pace.note_training_end(time.perf_counter() if current.running else None)
             start = time.perf_counter()
             draw(current)
@@ -117,3 +154,20 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
 
     body.__qualname__ = f"paced_fragment[{state_key}]"  # Streamlit names a fragment after its function
     st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(body)()
+
+
+def note_sharing(pace: Pace) -> None:
+    """This session trained now: remember how many share the server with it, and its redraw interval."""
+    token = remembered("pacing_token", lambda: secrets.token_hex(8))
+    window = max(RECENT_SECONDS, 2 * (pace.redraw_seconds or 0.0))  # a crowded server redraws each less often
+    st.session_state[LOAD_KEY] = (SERVER_SESSIONS.note(token, time.perf_counter(), window), pace.redraw_seconds)
+
+
+def sharing_note() -> str:
+    """'3 sessions share this server: redraws every ~1.4 s', from this session's last training tick ('' before one)."""
+    load = st.session_state.get(LOAD_KEY)
+    if load is None:
+        return ""
+    sessions, redraw = load
+    who = "alone on this server" if sessions == 1 else f"{sessions} sessions share this server"
+    return who + (f": redraws every ~{redraw:.1f} s" if redraw else "")
