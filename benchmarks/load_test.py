@@ -12,12 +12,16 @@ student first loads the page, as a browser does, and keeps the affinity cookie H
 
 For each row (a fresh server or class server each time) it prints the p50/p95 time between chart refreshes over
 all students, the slowest, median and fastest student's steps/s and their total, the CPU the servers (and the
-proxy) use and each replica's resident memory (VmRSS) before the students come and while they train. A server
-"serves" N students while the p95 refresh stays under SERVED_P95 seconds and each student's network still trains at
-SERVED_STEPS_PER_S or more. With --leave the students then close their tabs: it notes when the replicas' CPU falls
-to idle (training stopped), waits out the reconnect window (--session-ttl), opens one page view per replica (the
-next visitor: Streamlit drops expired sessions when another session disconnects), notes each replica's memory, and
-lets the same number of students train again (does the second class fit in the memory the first one left?).
+proxy) use, the steps trained per CPU second they got (less sensitive than steps/s to other work on the machine),
+each replica's resident memory (VmRSS) before the students come and while they train, and the machine's load
+average. A server "serves" N students while the p95 refresh stays under SERVED_P95 seconds and each student's
+network still trains at SERVED_STEPS_PER_S or more.
+
+With --leave the students then close their tabs: it notes when the replicas' CPU falls to idle (training stopped),
+waits out the reconnect window (--session-ttl), opens one page view per replica (the next visitor: Streamlit drops
+expired sessions when another session disconnects), waits for the app's garbage collector (ui/pacing.py), notes
+each replica's memory, and lets the same number of students train again (does the second class fit in the memory
+the first one left?).
 With --replicas it ends with the issue's targets, as ratios of rows measured in the same run.
 """
 from __future__ import annotations
@@ -42,6 +46,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from tests.class_server import COOKIE, class_server  # noqa: E402
 from tests.streamlit_server import resident_bytes, running_app, url_path  # noqa: E402
+from ui.pacing import COLLECT_SECONDS  # noqa: E402
 
 PAGE = url_path("pages/3_Activations_and_BatchNorm.py").lstrip("/")
 SERVED_P95 = 2.0  # seconds between redraws a student still reads as "live"
@@ -199,7 +204,7 @@ class Class:
         await asyncio.sleep(max(0.0, left + session_ttl + 5 - time.monotonic()))
         for number in range(len(self.replicas)):  # Streamlit drops expired sessions when another one disconnects
             await warm_up(self.url, f"r{number + 1}" if self.proxy else "")
-        await asyncio.sleep(2)
+        await asyncio.sleep(COLLECT_SECONDS + 5)  # ... and the app's collector frees them (ui/pacing.py)
         reaped = max(resident_bytes(pid) for pid in self.replicas) / 2**20
         second = await self.train(students, seconds)
         return {"stopped_s": stopped, "rss_reaped_mb": reaped, "rss_second_mb": second["rss_mb"]}
@@ -215,7 +220,8 @@ def total_cpu(pids: list[int]) -> float:
 
 
 async def measure(servers: Class, students: int, seconds: float, leave: bool, session_ttl: float) -> dict:
-    result = await servers.train(students, seconds)
+    load = os.getloadavg()[0]  # as the students arrive: this benchmark adds about 1 per replica, the rest is others
+    result = {**await servers.train(students, seconds), "load": load}
     return {**result, **(await servers.departure(students, seconds, session_ttl) if leave else {})}
 
 
@@ -278,9 +284,10 @@ def print_row(row: dict, leave: bool) -> None:
     servers = "1 (no proxy)" if row["replicas"] == 0 else f"{row['replicas']}"
     line = (f"| {servers} | {row['students']} | {row['p50']:.2f} | {row['p95']:.2f} | "
             f"{row['steps_min']:,.0f} / {row['steps_median']:,.0f} / {row['steps_max']:,.0f} | "
-            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f} | {row['idle_rss_mb']:.0f} / {row['rss_mb']:.0f} | "
+            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f} | {row['steps_total'] / row['cpu_cores']:,.0f} | "
+            f"{row['idle_rss_mb']:.0f} / {row['rss_mb']:.0f} | "
             f"{row['spread'] if row['replicas'] else '-'} | {'yes' if served(row) else 'no'} | "
-            f"{'yes' if row['fair'] else 'no'} |")
+            f"{'yes' if row['fair'] else 'no'} | {row['load']:.1f} |")
     if leave:
         stopped = "> 30" if row["stopped_s"] is None else f"{row['stopped_s']:.1f}"
         line += f" {stopped} | {row['rss_reaped_mb']:.0f} / {row['rss_second_mb']:.0f} |"
@@ -331,9 +338,12 @@ def main() -> None:
                     "(MB) |")
     leave_columns = (leave_header, " ---: | ---: |") if args.leave else ("", "")
     print("| replicas | students | refresh p50 (s) | refresh p95 (s) | steps/s per student min / median / max | "
-          "total steps/s | CPU (cores) | RSS per replica idle / busy (MB) | students per replica | served | fair |"
+          "total steps/s | CPU (cores) | steps per CPU second | RSS per replica idle / busy (MB) | students per replica | "
+          "served | fair | "
+          "load average |"
           + leave_columns[0])
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: |" + leave_columns[1])
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: | ---: |"
+          + leave_columns[1])
     rows = {}
     for students in args.students:
         for replicas in args.replicas or [0]:

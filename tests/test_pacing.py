@@ -1,21 +1,24 @@
 """Sessions take turns on the server, in arrival order, and each tick leaves time to redraw."""
+import gc
 import re
 import threading
 import time
 import tomllib
+import weakref
 
 import pytest
 
 from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
+from ui import pacing
 from ui.pacing import (
     AWAY_PER_TRAINING,
     MAX_BUDGET,
     MIN_BUDGET,
     MIN_TRAINING_SHARE,
     SEND_SECONDS,
-    SERVER_SESSIONS,
     TICK_SECONDS,
+    Collector,
     FairTurns,
     Pace,
     SessionCount,
@@ -138,14 +141,17 @@ def test_the_redraw_interval_is_measured_between_ticks_that_train():
     assert pace.redraw_seconds is None
 
 
-def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_it_redraws():
+@pytest.mark.slow
+def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_it_redraws(monkeypatch):
+    count = SessionCount()
+    monkeypatch.setattr(pacing, "SERVER_SESSIONS", count)  # not the sessions of earlier tests in this process
     at = open_page("pages/3_Activations_and_BatchNorm.py")
     at = at.button(key="diag_train").click().run()  # the first tick trains and draws at once
     status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
     assert status.endswith("· alone on this server"), status  # no interval yet: one tick so far
     now = time.perf_counter()
     for other in ("other-1", "other-2"):
-        SERVER_SESSIONS.note(other, now)  # two classmates trained on this server a moment ago
+        count.note(other, now)  # two classmates trained on this server a moment ago
     at = at.run()  # the next tick
     status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
     match = re.search(r"· 3 sessions share this server: redraws every ~(\d+\.\d) s$", status)
@@ -154,3 +160,23 @@ def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_i
     at = at.button(key="diag_pause").click().run()
     status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
     assert "share this server" not in status and "alone" not in status  # only while training
+
+
+def test_the_collector_frees_reference_cycles_that_python_left():
+    class Network:  # a departed session's run: it and its trainer refer to each other
+        pass
+
+    run = Network()
+    run.itself = run
+    left = weakref.ref(run)
+    del run
+    gc.disable()  # Python's own collection, which a server full of torch objects seldom reaches
+    try:
+        assert left() is not None
+        Collector(seconds=0.05).start()
+        deadline = time.monotonic() + 5
+        while left() is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left() is None
+    finally:
+        gc.enable()

@@ -16,10 +16,18 @@ network keeps learning.
 What it costs is shown: each tick notes that its session trained, and the status line says how many sessions
 trained on this server (this process: one replica of a class server) within the last few redraws, and how often
 this one's charts were redrawn.
+
+What a closed tab leaves is freed: its training stops with its browser's timer, and once Streamlit drops its session
+(the reconnect window, server.disconnectedSessionTTL, over) a full garbage collection, every COLLECT_SECONDS on a
+thread of its own, frees its networks, which sit in reference cycles. Streamlit's collection after every run is off
+(.streamlit/config.toml), and Python's own full collection seldom comes in a process holding torch's many long-lived
+objects: six classes of three students, one after another on one server, left it at 792 MB without this collection
+and at 479 MB with it (483 MB after the first class).
 """
 from __future__ import annotations
 
 import contextlib
+import gc
 import secrets
 import threading
 import time
@@ -43,6 +51,7 @@ AWAY_PER_TRAINING = (1 - MIN_TRAINING_SHARE) / MIN_TRAINING_SHARE  # seconds awa
 SMOOTHING = 0.3  # weight of the latest measurement in the running averages
 RECENT_SECONDS = 10.0  # a session that trained within this long (or two redraws of the asking one) shares the server
 LOAD_KEY = "pacing_load"  # session state: (sessions sharing the server, seconds between redraws) at the last tick
+COLLECT_SECONDS = 60.0  # between full garbage collections (each about 0.1 s with torch loaded)
 
 
 class FairTurns:
@@ -94,6 +103,30 @@ class SessionCount:
 
 
 SERVER_SESSIONS = SessionCount()
+
+
+class Collector:
+    """A full garbage collection every `seconds`, on a daemon thread started by the first live area."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._mutex = threading.Lock()
+        self._started = False
+
+    def start(self) -> None:
+        with self._mutex:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._run, name="garbage-collector", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.seconds)
+            gc.collect()
+
+
+SERVER_COLLECTOR = Collector(COLLECT_SECONDS)  # holds no session's data
 
 
 @dataclass
@@ -152,6 +185,7 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
             draw(current)
             pace.note_draw(time.perf_counter() - start)
 
+    SERVER_COLLECTOR.start()
     body.__qualname__ = f"paced_fragment[{state_key}]"  # Streamlit names a fragment after its function
     st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(body)()
 
