@@ -131,16 +131,6 @@ def test_the_server_counts_the_sessions_that_trained_recently():
     assert count.note("c", 30.0, window=30.0) == 2  # a crowded server redraws each less often: a wider window keeps a
 
 
-def test_the_redraw_interval_is_measured_between_ticks_that_train():
-    pace = Pace()
-    ticks(pace, 50, draw=0.1, away=1.0)  # three other sessions' turns between two of this one's ticks
-    assert pace.redraw_seconds == pytest.approx(pace.budget() + 1.0, rel=1e-3)
-    pace.note_tick_start(pace.trained_at + 0.1)  # the Pause click's rerun
-    pace.note_training_end(None)
-    pace.note_tick_start(3600.0)  # an hour later, Train again: no interval yet
-    assert pace.redraw_seconds is None
-
-
 @pytest.mark.slow
 def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_it_redraws(monkeypatch):
     count = SessionCount()
@@ -160,6 +150,9 @@ def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_i
     at = at.button(key="diag_pause").click().run()
     status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
     assert "share this server" not in status and "alone" not in status  # only while training
+    at = at.button(key="diag_train").click().run()  # the pause is not a redraw interval
+    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    assert re.search(r"· (alone on|3 sessions share) this server$", status), status
 
 
 def test_the_collector_frees_reference_cycles_that_python_left():

@@ -50,8 +50,8 @@ MIN_TRAINING_SHARE = 1 / 3  # of the wall clock, however long the page takes awa
 AWAY_PER_TRAINING = (1 - MIN_TRAINING_SHARE) / MIN_TRAINING_SHARE  # seconds away per second of training, at most
 SMOOTHING = 0.3  # weight of the latest measurement in the running averages
 RECENT_SECONDS = 10.0  # a session that trained within this long (or two redraws of the asking one) shares the server
-LOAD_KEY = "pacing_load"  # session state: (sessions sharing the server, seconds between redraws) at the last tick
-COLLECT_SECONDS = 60.0  # between full garbage collections (each about 0.1 s with torch loaded)
+LOAD_KEY = "pacing_load"  # session state: the Sharing of the live area that trained last
+COLLECT_SECONDS = 60.0  # between full garbage collections (each pauses the server 0.1-0.4 s: rarely, then)
 
 
 class FairTurns:
@@ -136,8 +136,6 @@ class Pace:
     draw_seconds: float = 0.15
     away_seconds: float = 0.0  # from the end of one tick's training to the start of the next tick
     trained_at: float | None = None  # when the last tick's training ended (None: it did not train)
-    started_at: float | None = None  # when the last tick began
-    redraw_seconds: float | None = None  # between the starts of ticks that train one after another
 
     def budget(self, tick_seconds: float = TICK_SECONDS) -> float:
         """Seconds of training that leave time to draw and send the charts within the tick, and at least
@@ -153,13 +151,6 @@ class Pace:
         if self.trained_at is not None:  # a hidden tab's throttled timer counts no more than MAX_BUDGET needs
             away = min(now - self.trained_at, MAX_BUDGET * AWAY_PER_TRAINING)
             self.away_seconds += SMOOTHING * (away - self.away_seconds)
-            if self.started_at is not None:
-                interval = now - self.started_at
-                self.redraw_seconds = interval if self.redraw_seconds is None else (
-                    self.redraw_seconds + SMOOTHING * (interval - self.redraw_seconds))
-        else:
-            self.redraw_seconds = None  # after a pause the next interval says nothing about sharing
-        self.started_at = now
 
     def note_training_end(self, now: float | None) -> None:
         """This tick's training ended at `now`; None when it did not train (a pause is not time away)."""
@@ -179,7 +170,7 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
         with SERVER_TURNS.turn():
             if current.running:
                 train(current, pace.budget(tick_seconds))
-                note_sharing(pace)
+                note_sharing(state_key, pace)
             pace.note_training_end(time.perf_counter() if current.running else None)
             start = time.perf_counter()
             draw(current)
@@ -190,18 +181,33 @@ def paced_fragment(state_key: str, train: Callable[[Any, float], None], draw: Ca
     st.fragment(run_every=tick_seconds if st.session_state[state_key].running else None)(body)()
 
 
-def note_sharing(pace: Pace) -> None:
-    """This session trained now: remember how many share the server with it, and its redraw interval."""
+@dataclass
+class Sharing:
+    """What a live area's last training tick found: sessions training on the server, and its redraw interval."""
+    sessions: int
+    redraw_seconds: float | None  # between this area's training ticks, smoothed; None until two in a row
+    noted_at: float
+
+
+def note_sharing(state_key: str, pace: Pace) -> None:
+    """The live area `state_key` trained now: note how many sessions share the server, and how often it redraws."""
+    now = time.perf_counter()
+    last: Sharing | None = st.session_state.get(f"{state_key}_sharing")
+    redraw = None
+    if last is not None and pace.trained_at is not None:  # the tick before trained too (not a pause in between)
+        interval = now - last.noted_at
+        redraw = interval if last.redraw_seconds is None else (
+            last.redraw_seconds + SMOOTHING * (interval - last.redraw_seconds))
     token = remembered("pacing_token", lambda: secrets.token_hex(8))
-    window = max(RECENT_SECONDS, 2 * (pace.redraw_seconds or 0.0))  # a crowded server redraws each less often
-    st.session_state[LOAD_KEY] = (SERVER_SESSIONS.note(token, time.perf_counter(), window), pace.redraw_seconds)
+    window = max(RECENT_SECONDS, 2 * (redraw or 0.0))  # a crowded server redraws each session less often
+    sharing = Sharing(SERVER_SESSIONS.note(token, now, window), redraw, now)
+    st.session_state[f"{state_key}_sharing"] = st.session_state[LOAD_KEY] = sharing
 
 
 def sharing_note() -> str:
-    """'3 sessions share this server: redraws every ~1.4 s', from this session's last training tick ('' before one)."""
-    load = st.session_state.get(LOAD_KEY)
-    if load is None:
+    """'3 sessions share this server: redraws every ~1.4 s', from the session's last training tick ('' before one)."""
+    sharing: Sharing | None = st.session_state.get(LOAD_KEY)
+    if sharing is None:
         return ""
-    sessions, redraw = load
-    who = "alone on this server" if sessions == 1 else f"{sessions} sessions share this server"
-    return who + (f": redraws every ~{redraw:.1f} s" if redraw else "")
+    who = "alone on this server" if sharing.sessions == 1 else f"{sharing.sessions} sessions share this server"
+    return who + (f": redraws every ~{sharing.redraw_seconds:.1f} s" if sharing.redraw_seconds else "")
