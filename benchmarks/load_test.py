@@ -171,13 +171,15 @@ class Class:
             await asyncio.sleep(0.2)  # students arrive one after another
         await asyncio.wait_for(asyncio.gather(*(event.wait() for event in started)), timeout=300)
         await asyncio.sleep(WARMUP)
-        pids = self.replicas + ([self.proxy] if self.proxy else [])
-        begin, cpu_begin, client_begin, rss = time.monotonic(), total_cpu(pids), time.process_time(), []
+        proxy = [self.proxy] if self.proxy else []
+        begin, cpu_begin, client_begin, rss = time.monotonic(), total_cpu(self.replicas), time.process_time(), []
+        proxy_begin = total_cpu(proxy)
         while time.monotonic() < begin + seconds:
             rss.append(max(resident_bytes(pid) for pid in self.replicas))
             await asyncio.sleep(1.0)
         end = time.monotonic()
-        cpu = (total_cpu(pids) - cpu_begin) / (end - begin)
+        cpu = (total_cpu(self.replicas) - cpu_begin) / (end - begin)
+        proxy_cpu = (total_cpu(proxy) - proxy_begin) / (end - begin)
         client_cpu = (time.process_time() - client_begin) / (end - begin)
         for task in tasks:  # the tabs close
             task.cancel()
@@ -187,7 +189,8 @@ class Class:
         return {"students": students, "redraws": len(gaps), "p50": percentile(gaps, 50), "p95": percentile(gaps, 95),
                 "steps_min": min(rates, default=float("nan")), "steps_median": median(rates),
                 "steps_max": max(rates, default=float("nan")), "steps_total": sum(rates), "fair": fair(rates, students),
-                "cpu_cores": cpu, "client_cpu_cores": client_cpu, "rss_mb": max(rss) / 2**20,
+                "cpu_cores": cpu + proxy_cpu, "proxy_cores": proxy_cpu, "client_cpu_cores": client_cpu,
+                "rss_mb": max(rss) / 2**20,
                 "spread": "/".join(str(sum(s.replica == f"r{i}" for s in crowd))
                                    for i in range(1, len(self.replicas) + 1))}
 
@@ -282,9 +285,10 @@ def served(row: dict) -> bool:
 
 def print_row(row: dict, leave: bool) -> None:
     servers = "1 (no proxy)" if row["replicas"] == 0 else f"{row['replicas']}"
+    proxy = f" (proxy {row['proxy_cores']:.2f})" if row["replicas"] else ""
     line = (f"| {servers} | {row['students']} | {row['p50']:.2f} | {row['p95']:.2f} | "
             f"{row['steps_min']:,.0f} / {row['steps_median']:,.0f} / {row['steps_max']:,.0f} | "
-            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f} | {row['steps_total'] / row['cpu_cores']:,.0f} | "
+            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f}{proxy} | {row['steps_total'] / row['cpu_cores']:,.0f} | "
             f"{row['idle_rss_mb']:.0f} / {row['rss_mb']:.0f} | "
             f"{row['spread'] if row['replicas'] else '-'} | {'yes' if served(row) else 'no'} | "
             f"{'yes' if row['fair'] else 'no'} | {row['load']:.1f} |")
@@ -338,7 +342,7 @@ def main() -> None:
                     "(MB) |")
     leave_columns = (leave_header, " ---: | ---: |") if args.leave else ("", "")
     print("| replicas | students | refresh p50 (s) | refresh p95 (s) | steps/s per student min / median / max | "
-          "total steps/s | CPU (cores) | steps per CPU second | RSS per replica idle / busy (MB) | students per replica | "
+          "total steps/s | CPU, the proxy's included (cores) | steps per CPU second | RSS per replica idle / busy (MB) | students per replica | "
           "served | fair | "
           "load average |"
           + leave_columns[0])

@@ -7,7 +7,7 @@
 # N defaults to one replica per core, less one (one Streamlit process computes on one core at a time, see
 # docs/classroom.md). The replicas listen on 127.0.0.1 only; HAProxy (deploy/haproxy.cfg) keeps each browser
 # on its replica with a cookie. They share the cookie secret (STREAMLIT_SERVER_COOKIE_SECRET, made here when
-# unset) so that a browser moved to another replica still passes its XSRF check, and nothing else.
+# unset: what Streamlit signs, e.g. its login cookies, is then valid on every replica) and nothing else.
 # A replica that exits is started again; Ctrl-C (or SIGTERM to this script) stops everything it started.
 # --check writes the configuration, checks it with `haproxy -c` and exits.
 set -euo pipefail
