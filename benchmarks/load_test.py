@@ -2,7 +2,7 @@
 server (deploy/class-server.sh: HAProxy in front of R replicas).
 
     python benchmarks/load_test.py [--students 1 2 4 8] [--seconds 30] [--repeats 1]
-    python benchmarks/load_test.py --replicas 1 2 --students 1 2 4 6 [--leave] [--session-ttl 120]
+    python benchmarks/load_test.py --replicas 1 2 --students 1 2 4 6 [--leave [--classes 2]] [--session-ttl 120]
 
 Each student is a websocket client that speaks Streamlit's own protocol, as a browser tab does: it
 opens the page, presses Train, then asks for the live area's rerun every `run_every` seconds (the
@@ -17,17 +17,18 @@ each replica's resident memory (VmRSS) before the students come and while they t
 average. A server "serves" N students while the p95 refresh stays under SERVED_P95 seconds and each student's
 network still trains at SERVED_STEPS_PER_S or more.
 
-With --leave the students then close their tabs: it notes when the replicas' CPU falls to idle (training stopped),
-waits out the reconnect window (--session-ttl), opens one page view per replica (the next visitor: Streamlit drops
-expired sessions when another session disconnects), waits for the app's garbage collector (ui/pacing.py), notes
-each replica's memory, and lets the same number of students train again (does the second class fit in the memory
-the first one left?).
+With --leave the students then close their tabs: it notes when the replicas' CPU falls to idle (training stopped).
+Then --classes - 1 more classes of as many students come and go, each after the reconnect window (--session-ttl)
+and one page view per replica (the next visitor: Streamlit drops expired sessions when another session disconnects);
+it prints each class's peak memory and the memory once the last one left, the window passed, a next visitor came
+and the app's garbage collector ran (ui/pacing.py): does each class fit in the memory the one before left?
 With --replicas it ends with the issue's targets, as ratios of rows measured in the same run.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import sys
@@ -194,9 +195,11 @@ class Class:
                 "spread": "/".join(str(sum(s.replica == f"r{i}" for s in crowd))
                                    for i in range(1, len(self.replicas) + 1))}
 
-    async def departure(self, students: int, seconds: float, session_ttl: float) -> dict:
-        """After the tabs closed: seconds until the replicas' CPU is idle (training stopped); their memory once the
-        next visitor's page view has let Streamlit drop the expired sessions; and a second class's peak memory."""
+    async def departure(self, students: int, seconds: float, session_ttl: float, classes: int) -> dict:
+        """After the tabs closed: seconds until the replicas' CPU is idle (training stopped). Then `classes` - 1 more
+        classes of `students` come and go, each after the reconnect window and a next visitor's page view (Streamlit
+        drops expired sessions when another session disconnects): each one's peak memory, and the memory once the
+        last one left and the app's collector ran (ui/pacing.py)."""
         left, cpu, stopped = time.monotonic(), total_cpu(self.replicas), None
         while stopped is None and time.monotonic() < left + 30:
             await asyncio.sleep(SAMPLE_SECONDS)
@@ -204,13 +207,21 @@ class Class:
             if (cpu_now - cpu) / SAMPLE_SECONDS <= IDLE_CORES:
                 stopped = time.monotonic() - left - SAMPLE_SECONDS  # when the idle window began
             cpu = cpu_now
-        await asyncio.sleep(max(0.0, left + session_ttl + 5 - time.monotonic()))
-        for number in range(len(self.replicas)):  # Streamlit drops expired sessions when another one disconnects
-            await warm_up(self.url, f"r{number + 1}" if self.proxy else "")
-        await asyncio.sleep(COLLECT_SECONDS + 5)  # ... and the app's collector frees them (ui/pacing.py)
-        reaped = max(resident_bytes(pid) for pid in self.replicas) / 2**20
-        second = await self.train(students, seconds)
-        return {"stopped_s": stopped, "rss_reaped_mb": reaped, "rss_second_mb": second["rss_mb"]}
+        peaks = []
+        for _ in range(classes - 1):
+            await self.next_visitor(left + session_ttl + 5)
+            peaks.append((await self.train(students, seconds))["rss_mb"])
+            left = time.monotonic()
+        await self.next_visitor(left + session_ttl + 5)
+        await asyncio.sleep(COLLECT_SECONDS + 5)
+        return {"stopped_s": stopped, "later_peaks_mb": peaks,
+                "rss_after_mb": max(resident_bytes(pid) for pid in self.replicas) / 2**20}
+
+    async def next_visitor(self, at: float) -> None:
+        """At monotonic time `at`, one page view on each replica, opened and closed."""
+        await asyncio.sleep(max(0.0, at - time.monotonic()))
+        for number in range(1, len(self.replicas) + 1):
+            await warm_up(self.url, f"r{number}" if self.proxy else "")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -222,10 +233,10 @@ def total_cpu(pids: list[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-async def measure(servers: Class, students: int, seconds: float, leave: bool, session_ttl: float) -> dict:
+async def measure(servers: Class, students: int, seconds: float, classes: int, session_ttl: float) -> dict:
     load = os.getloadavg()[0]  # as the students arrive: this benchmark adds about 1 per replica, the rest is others
     result = {**await servers.train(students, seconds), "load": load}
-    return {**result, **(await servers.departure(students, seconds, session_ttl) if leave else {})}
+    return {**result, **(await servers.departure(students, seconds, session_ttl, classes) if classes else {})}
 
 
 def steps_per_second(steps: list[tuple[float, int]], begin: float, end: float) -> float | None:
@@ -251,16 +262,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_level(students: int, seconds: float, leave: bool, session_ttl: float) -> dict:
+def run_level(students: int, seconds: float, classes: int, session_ttl: float) -> dict:
     """One fresh `streamlit run`, warmed by one page view, then `students` training at once."""
     with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp) / "server.log") as (url, server):
         asyncio.run(warm_up(url))
         idle_rss = resident_bytes(server.pid) / 2**20
-        result = asyncio.run(measure(Class(url, [server.pid]), students, seconds, leave, session_ttl))
+        result = asyncio.run(measure(Class(url, [server.pid]), students, seconds, classes, session_ttl))
         return {**result, "replicas": 0, "idle_rss_mb": idle_rss}
 
 
-def run_proxied_level(replicas: int, students: int, seconds: float, leave: bool, session_ttl: float) -> dict:
+def run_proxied_level(replicas: int, students: int, seconds: float, classes: int, session_ttl: float) -> dict:
     """A fresh class server with `replicas` replicas, each warmed by one page view, then `students` at once."""
     with tempfile.TemporaryDirectory() as tmp, class_server(replicas, Path(tmp)) as server:
         for number in range(1, replicas + 1):
@@ -268,7 +279,7 @@ def run_proxied_level(replicas: int, students: int, seconds: float, leave: bool,
         pids = [server.replica_pid(number) for number in range(1, replicas + 1)]
         idle_rss = max(resident_bytes(pid) for pid in pids) / 2**20
         servers = Class(server.url, pids, server.proxy_pid())
-        result = asyncio.run(measure(servers, students, seconds, leave, session_ttl))
+        result = asyncio.run(measure(servers, students, seconds, classes, session_ttl))
         return {**result, "replicas": replicas, "idle_rss_mb": idle_rss}
 
 
@@ -277,6 +288,42 @@ async def warm_up(url: str, replica: str = "") -> None:
     async with connect(url, replica) as ws:
         await ws.send(rerun_request())
         await Student().read_run(ws)
+
+
+def headless_rate(seconds: float, rates) -> None:
+    """Steps/s of the diagnostics page's default network trained alone in this process (no server): into `rates`."""
+    import torch
+
+    from makemore.data import load_data
+    from makemore.models import DeepMLPConfig
+    from makemore.training import TrainConfig, build_trainer
+    torch.set_num_threads(1)  # as the app trains
+    trainer = build_trainer(DeepMLPConfig(), TrainConfig(steps=10**8, batch_size=32, lr=0.1, lr_decay_at=None,
+                                                         stats_every=10), load_data(), 1)
+    trainer.advance(100)
+    start, first = time.perf_counter(), trainer.step
+    while time.perf_counter() - start < seconds:
+        trainer.advance(100)
+    rates.put((trainer.step - first) / (time.perf_counter() - start))
+
+
+def machine_ceiling(seconds: float = 5.0, rounds: int = 3) -> list[float]:
+    """How much two training processes at once train against one alone, on this machine now, round by round (1, then
+    2, alternating): the most a second replica can add (2.0 on two free cores; less where other work holds a core)."""
+    context = multiprocessing.get_context("spawn")
+    ratios = []
+    for _ in range(rounds):
+        totals = []
+        for count in (1, 2):
+            rates = context.Queue()
+            workers = [context.Process(target=headless_rate, args=(seconds, rates)) for _ in range(count)]
+            for worker in workers:
+                worker.start()
+            totals.append(sum(rates.get() for _ in workers))
+            for worker in workers:
+                worker.join()
+        ratios.append(totals[1] / totals[0])
+    return ratios
 
 
 def served(row: dict) -> bool:
@@ -288,13 +335,15 @@ def print_row(row: dict, leave: bool) -> None:
     proxy = f" (proxy {row['proxy_cores']:.2f})" if row["replicas"] else ""
     line = (f"| {servers} | {row['students']} | {row['p50']:.2f} | {row['p95']:.2f} | "
             f"{row['steps_min']:,.0f} / {row['steps_median']:,.0f} / {row['steps_max']:,.0f} | "
-            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f}{proxy} | {row['steps_total'] / row['cpu_cores']:,.0f} | "
+            f"{row['steps_total']:,.0f} | {row['cpu_cores']:.2f}{proxy} | "
+            f"{row['steps_total'] / row['cpu_cores']:,.0f} | "
             f"{row['idle_rss_mb']:.0f} / {row['rss_mb']:.0f} | "
             f"{row['spread'] if row['replicas'] else '-'} | {'yes' if served(row) else 'no'} | "
             f"{'yes' if row['fair'] else 'no'} | {row['load']:.1f} |")
     if leave:
         stopped = "> 30" if row["stopped_s"] is None else f"{row['stopped_s']:.1f}"
-        line += f" {stopped} | {row['rss_reaped_mb']:.0f} / {row['rss_second_mb']:.0f} |"
+        peaks = " / ".join(f"{mb:.0f}" for mb in [row["rss_mb"], *row["later_peaks_mb"]])
+        line += f" {stopped} | {peaks} | {row['rss_after_mb']:.0f} |"
     print(line, flush=True)
 
 
@@ -308,7 +357,8 @@ def print_targets(rows: dict[tuple[int, int], dict]) -> None:
         share = pair["steps_min"] / alone["steps_median"]
         print(f"2 students on 2 replicas: the slower trains at {share:.2f} of one student alone (target >= "
               f"{TWO_STUDENTS_ALONE_SHARE}: {verdict(share >= TWO_STUDENTS_ALONE_SHARE)}); "
-              f"redraw p95 {pair['p95']:.2f} s (target <= {TWO_STUDENTS_P95}: {verdict(pair['p95'] <= TWO_STUDENTS_P95)})")
+              f"redraw p95 {pair['p95']:.2f} s "
+              f"(target <= {TWO_STUDENTS_P95}: {verdict(pair['p95'] <= TWO_STUDENTS_P95)})")
     for students in sorted({s for _, s in rows if s >= 4}):
         one, two = rows.get((1, students)), rows.get((2, students))
         if one and two:
@@ -329,8 +379,9 @@ def main() -> None:
                         help="through the class server with this many replicas (each in turn, per student count); "
                              "without it, one plain `streamlit run`")
     parser.add_argument("--leave", action="store_true",
-                        help="then close the tabs: when training stops, the memory once Streamlit dropped the sessions "
-                             "(after --session-ttl and the next visitor), and a second class's")
+                        help="then close the tabs: when training stops; and the memory as --classes classes come and "
+                             "go (each after --session-ttl and a next visitor), and once the last one left")
+    parser.add_argument("--classes", type=int, default=2, help="with --leave: classes one after another")
     parser.add_argument("--session-ttl", type=int, default=DEFAULT_SESSION_TTL,
                         help="server.disconnectedSessionTTL for the servers (s): how long a closed tab's session waits "
                              "for a reconnect")
@@ -338,27 +389,32 @@ def main() -> None:
     os.environ[SESSION_TTL_VARIABLE] = str(args.session_ttl)  # the servers started below inherit it
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; served = p95 refresh < {SERVED_P95} s "
           f"and >= {SERVED_STEPS_PER_S} steps/s for every student; fair = none below {FAIR_SHARE:.0%} of the mean")
-    leave_header = (" tabs closed: CPU idle after (s) | RSS per replica after the next visitor / a second class busy "
-                    "(MB) |")
-    leave_columns = (leave_header, " ---: | ---: |") if args.leave else ("", "")
+    leave_header = (" tabs closed: CPU idle after (s) | busy RSS per replica, class after class (MB) | RSS once all "
+                    "left (MB) |")
+    leave_columns = (leave_header, " ---: | ---: | ---: |") if args.leave else ("", "")
     print("| replicas | students | refresh p50 (s) | refresh p95 (s) | steps/s per student min / median / max | "
-          "total steps/s | CPU, the proxy's included (cores) | steps per CPU second | RSS per replica idle / busy (MB) | students per replica | "
-          "served | fair | "
-          "load average |"
+          "total steps/s | CPU, the proxy's included (cores) | steps per CPU second | RSS per replica idle / busy (MB) | "
+          "students per replica | served | fair | load average |"
           + leave_columns[0])
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: | ---: |"
           + leave_columns[1])
+    ceiling = machine_ceiling() if 2 in args.replicas else None
     rows = {}
     for students in args.students:
         for replicas in args.replicas or [0]:
-            runs = [run_proxied_level(replicas, students, args.seconds, args.leave, args.session_ttl) if replicas
-                    else run_level(students, args.seconds, args.leave, args.session_ttl) for _ in range(args.repeats)]
+            classes = args.classes if args.leave else 0
+            runs = [run_proxied_level(replicas, students, args.seconds, classes, args.session_ttl) if replicas
+                    else run_level(students, args.seconds, classes, args.session_ttl) for _ in range(args.repeats)]
             row = {**runs[0], **{key: statistics.median(r[key] for r in runs) for key, value in runs[0].items()
                                  if isinstance(value, float)}}
             rows[(replicas, students)] = row
             print_row(row, bool(args.leave))
     if args.replicas:
         print_targets(rows)
+    if ceiling is not None:
+        print(f"this machine, before the rows: 2 training processes at once trained {statistics.median(ceiling):.2f} "
+              f"times as much as one (rounds: {', '.join(f'{r:.2f}' for r in ceiling)}; 2.00 on two free cores): "
+              "the most a second replica could add")
 
 
 if __name__ == "__main__":
