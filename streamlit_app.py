@@ -1,43 +1,33 @@
 """makemore explorer: the home page, a learning map of the lectures. Pages live in pages/."""
 import streamlit as st
 
-from ui.navigation import PAGES, ROOT
-from ui.settings import shared_sidebar
-from ui.state import sidebar_share_link
+from ui.navigation import existing_pages, page_name
+from ui.sidebar import page_end, page_setup
 
-# what each stop of the map shows, in one sentence
-BEFORE = {"pages/0_Data.py": "The word list every model learns from: its size, its characters and the bigram "
-                             "count matrix."}
+# what each stop of the map shows, in one sentence, by page name (its URL)
+BEFORE = {"Data": "The word list every model learns from: its size, its characters and the bigram count matrix."}
 LECTURES = {
-    "pages/1_Bigram.py": "Count character pairs and smooth them, then train a one-layer net that learns the same "
-                         "table.",
-    "pages/2_MLP.py": "Embed the last few characters, add a tanh layer, find a learning rate and watch the "
-                      "embeddings organise.",
-    "pages/3_Activations_and_BatchNorm.py": "Why the first loss is 27 and tanh saturates, and how Kaiming init and "
-                                            "BatchNorm fix it, live.",
-    "pages/4_Backprop.py": "Write the backward pass by hand and check every gradient against autograd.",
-    "pages/5_WaveNet.py": "Fuse characters level by level, like a dilated convolution, to read a longer context.",
+    "Bigram": "Count character pairs and smooth them, then train a one-layer net that learns the same table.",
+    "MLP": "Embed the last few characters, add a tanh layer, find a learning rate and watch the embeddings organise.",
+    "Activations_and_BatchNorm": "Why the first loss is 27 and tanh saturates, and how Kaiming init and BatchNorm "
+                                 "fix it, live.",
+    "Backprop": "Write the backward pass by hand and check every gradient against autograd.",
+    "WaveNet": "Fuse characters level by level, like a dilated convolution, to read a longer context.",
 }
 AFTER = {
-    "pages/6_Generate.py": "Draw names from any model you trained and watch one being drawn step by step.",
-    "pages/7_Models.py": "Every lecture's model in one place.",
-    "pages/8_Compare.py": "Overlay this session's runs, line up their settings, export them.",
+    "Generate": "Draw names from any model you trained and watch one being drawn step by step.",
+    "Models": "Every lecture's model in one place.",
+    "Compare": "Overlay this session's runs, line up their settings, export them.",
 }
-LABELS = {path: (label, icon) for path, label, icon in PAGES}
+PAGES = {page_name(page.path): page for page in existing_pages()}
 
-st.set_page_config(page_title="makemore explorer", page_icon="🔤", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("makemore explorer", "🔤")
 
 
-def stop(path: str, sentence: str) -> None:
-    """One stop of the map: a link to its page (or 'coming soon') beside what it shows."""
-    label, icon = LABELS[path]
+def stop(name: str, sentence: str) -> None:
+    """One stop of the map: a link to its page beside what it shows."""
     link, text = st.columns([2, 5], vertical_alignment="center")
-    with link:
-        if (ROOT / path).is_file():
-            st.page_link(path, label=label, icon=icon)
-        else:
-            st.markdown(f":gray[{label} · *coming soon*]")
+    link.page_link(PAGES[name].path, label=PAGES[name].label, icon=PAGES[name].icon)
     text.write(sentence)
 
 
@@ -51,8 +41,8 @@ for title, stops in [("Start with the data", BEFORE), ("The lectures, in order: 
                      ("Then make more, and compare", AFTER)]:
     st.markdown(f"**{title}**")
     with st.container(border=True):
-        for path, sentence in stops.items():
-            stop(path, sentence)
+        for name, sentence in stops.items():
+            stop(name, sentence)
 
 st.subheader("Shared settings")
 data = settings.data
@@ -65,4 +55,4 @@ cols[3].metric("Device", settings.device)
 st.caption(f"Word list: {settings.data_label}. The sidebar's word list, seed and device apply to every page and "
            "stay as you move between pages. The lectures' own numbers need their names.txt: upload it to "
            "reproduce them.")
-sidebar_share_link()
+page_end()

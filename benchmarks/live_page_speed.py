@@ -2,14 +2,14 @@
 
     python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S]
 
-The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run calls the chunk
-function `ui.live.tick` for the paced budget (`ui.pacing.Pace`: what is left of the tick once the
-charts are drawn, and at least a third of the wall clock) and then redraws with `ui.diagnostics_panel.draw`. This script does the same
-without a browser (Streamlit's bare mode: every element is built, nothing is sent), waiting out the
-rest of each tick interval as the browser's timer would, and alternates it with the headless
-`Trainer.advance_for` over as much wall time. It prints both rates and the ratio, and the average
-time a tick spends training and drawing; --tick 1.0 measures the page's "redraw every 1 s" setting,
---budget fixed seconds of training per tick instead of the paced ones. One torch thread.
+The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run redraws with
+`ui.panels.diagnostics.draw` and then calls the live run's `train_for` (ui.live.LiveRun) for the paced
+budget (`ui.pacing.Pace`: what is left of the tick once the charts are drawn, and at least a third of the
+wall clock), in a process tuned as the server is (`ui.process_tuning`). This script does the same without a browser (Streamlit's bare mode: every element is
+built, nothing is sent), waiting out the rest of each tick interval as the browser's timer would, and
+alternates it with the headless `Trainer.advance_for` over as much wall time. It prints both rates and
+the ratio, and the average time a tick spends training and drawing; --tick 1.0 measures the page's
+"redraw every 1 s" setting, --budget fixed seconds of training per tick instead of the paced ones. One torch thread.
 """
 from __future__ import annotations
 
@@ -21,30 +21,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-
 from makemore.data import load_data  # noqa: E402
 from makemore.models import DeepMLPConfig  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
 from makemore.training import TrainConfig, build_trainer  # noqa: E402
-from ui import diagnostics_panel, live, pacing  # noqa: E402
+from ui import live, pacing, process_tuning  # noqa: E402
+from ui.panels import diagnostics  # noqa: E402
 
 
 def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float | None,
                interval: float) -> tuple[int, float, float, float]:
-    """(steps, wall seconds, seconds training, seconds drawing) of `ticks` fragment runs."""
+    """(steps, wall seconds, seconds training, seconds drawing) of `ticks` fragment runs, each drawing and then
+    training, as the page's do."""
     steps, training, drawing = 0, 0.0, 0.0
     start = time.perf_counter()
     for _ in range(ticks):
         tick_start = time.perf_counter()
-        pace.note_tick_start(tick_start)
-        steps += live.tick(run, budget or pace.budget(interval))
+        diagnostics.draw(run, "bench")
         drawn = time.perf_counter()
-        pace.note_training_end(drawn)
-        diagnostics_panel.draw(run, "bench")
+        pace.note_draw(drawn - tick_start)
+        pace.note_training_start(drawn)
+        steps += run.train_for(budget or pace.budget(interval))
         done = time.perf_counter()
-        pace.note_draw(done - drawn)
-        training, drawing = training + drawn - tick_start, drawing + done - drawn
+        pace.note_training_end(done)
+        training, drawing = training + done - drawn, drawing + drawn - tick_start
         time.sleep(max(0.0, interval - (done - tick_start)))  # the browser's timer
     return steps, time.perf_counter() - start, training, drawing
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=pacing.TICK_SECONDS, help="seconds between fragment runs")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Streamlit's bare mode warns about the missing runtime at every element
-    torch.set_num_threads(1)
+    process_tuning.tune_process()  # one torch thread, as the server's sessions
     data = load_data()
     config = TrainConfig(steps=10**9, lr_decay_at=None, stats_every=args.stats_every)
     page_trainer = build_trainer(DeepMLPConfig(), config, data, LECTURE_SEED)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"deep net, statistics every {args.stats_every} steps; a tick every {args.tick} s with {budget}\n")
     print("| | steps/s | ratio |\n| --- | ---: | ---: |")
     print(f"| headless trainer (advance_for) | {alone:,.0f} | 1.00 |")
-    print(f"| live page (tick + draw per fragment run) | {page:,.0f} | {page / alone:.2f} |")
+    print(f"| live page (draw + tick per fragment run) | {page:,.0f} | {page / alone:.2f} |")
     print(f"\nper tick: training {totals['train_s'] / ticks:.3f} s, drawing {totals['draw_s'] / ticks:.3f} s")
     return 0
 

@@ -21,7 +21,7 @@ With --leave the students then close their tabs: it notes when the replicas' CPU
 Then --classes - 1 more classes of as many students come and go, each after the reconnect window (--session-ttl)
 and one page view per replica (the next visitor: Streamlit drops expired sessions when another session disconnects);
 it prints each class's peak memory and the memory once the last one left, the window passed, a next visitor came
-and the app's garbage collector ran (ui/pacing.py): does each class fit in the memory the one before left?
+and the app's garbage collector ran (ui/process_tuning.py): does each class fit in the memory the one before left?
 With --replicas it ends with the issue's targets, as ratios of rows measured in the same run.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from tests.class_server import COOKIE, class_server  # noqa: E402
 from tests.streamlit_server import resident_bytes, running_app, url_path  # noqa: E402
-from ui.pacing import COLLECT_SECONDS  # noqa: E402
+from ui.process_tuning import COLLECT_SECONDS  # noqa: E402
 
 PAGE = url_path("pages/3_Activations_and_BatchNorm.py").lstrip("/")
 SERVED_P95 = 2.0  # seconds between redraws a student still reads as "live"
@@ -199,7 +199,7 @@ class Class:
         """After the tabs closed: seconds until the replicas' CPU is idle (training stopped). Then `classes` - 1 more
         classes of `students` come and go, each after the reconnect window and a next visitor's page view (Streamlit
         drops expired sessions when another session disconnects): each one's peak memory, and the memory once the
-        last one left and the app's collector ran (ui/pacing.py)."""
+        last one left and the app's collector ran (ui/process_tuning.py)."""
         left, cpu, stopped = time.monotonic(), total_cpu(self.replicas), None
         while stopped is None and time.monotonic() < left + 30:
             await asyncio.sleep(SAMPLE_SECONDS)

@@ -32,8 +32,8 @@ from makemore.presets import LECTURE_SEED  # noqa: E402
 from tests.browser import CHROMIUM, follow_sweep, headless_chromium, opened, start_sweep  # noqa: E402
 from tests.streamlit_server import running_app, url_path  # noqa: E402
 from ui.pacing import TICK_SECONDS  # noqa: E402
-from ui.settings import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
-from ui.sweep_panel import DEFAULT_STEPS, SETTINGS, build_sweep, parse_values  # noqa: E402
+from ui.panels.sweep import DEFAULT_STEPS, WHAT_VARIES, build_sweep, parse_values  # noqa: E402
+from ui.process_tuning import SWEEP_THREADS_VARIABLE, TORCH_THREADS  # noqa: E402
 
 PAGE = url_path("pages/3_Activations_and_BatchNorm.py")
 
@@ -49,7 +49,7 @@ def train_in_browser(browser, url: str) -> tuple[float, float]:
 
 def train_headless(data, threads: int) -> float:
     """Steps/s of the panel's default sweep trained as the page trains it, in chunks of its budget."""
-    sweep = build_sweep(data, LECTURE_SEED, "cpu", "gain", parse_values(SETTINGS["gain"][1]), batchnorm=False,
+    sweep = build_sweep(data, LECTURE_SEED, "cpu", "gain", parse_values(WHAT_VARIES["gain"][1]), batchnorm=False,
                         steps=DEFAULT_STEPS, threads=threads)
     while not sweep.done:
         sweep.advance_for(TICK_SECONDS)
@@ -67,7 +67,7 @@ def main() -> int:
     os.environ[SWEEP_THREADS_VARIABLE] = str(args.threads)  # the server below inherits it
     data = load_data()  # the shipped list: the page's default
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, sweeps on {args.threads} torch thread(s); the panel's "
-          f"default sweep (gains {SETTINGS['gain'][1]}, {DEFAULT_STEPS:,} steps)\n")
+          f"default sweep (gains {WHAT_VARIES['gain'][1]}, {DEFAULT_STEPS:,} steps)\n")
     print("| round | headless steps/s | page: training steps/s | page: wall-clock steps/s | training / headless |\n"
           "| ---: | ---: | ---: | ---: | ---: |")
     ratios = []

@@ -1,6 +1,6 @@
 """Steps per second: the lectures' notebook loops against the project's trainer, in one process.
 
-    python benchmarks/train_speed.py [--rounds 5] [--input FILE] [--exact]
+    python benchmarks/train_speed.py [--rounds 5] [--input FILE] [--gradients autograd]
 
 For each case both train the same preset on the same data from the same seed. They alternate,
 round by round, so that load from other processes on the machine hits both alike; the table
@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from benchmarks.notebook_loops import NotebookDeep, NotebookMLP, NotebookWaveNet  # noqa: E402
 from makemore.data import load_data  # noqa: E402
 from makemore.presets import PRESETS  # noqa: E402
-from makemore.training import build_trainer  # noqa: E402
+from makemore.training import GRADIENTS, build_trainer  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,11 @@ CASES = [
 ]
 
 
-def measure(case: Case, data, rounds: int, exact: bool) -> tuple[float, float, float]:
+def measure(case: Case, data, rounds: int, gradients: str) -> tuple[float, float, float]:
     """Median notebook steps/s, trainer steps/s and per-round ratio, alternating `rounds` times
     after one warm-up round (medians shrug off bursts of load from other processes)."""
     preset = PRESETS[case.preset]
-    trainer = build_trainer(preset.model, replace(preset.train, stats_every=case.stats_every, exact=exact),
+    trainer = build_trainer(preset.model, replace(preset.train, stats_every=case.stats_every, gradients=gradients),
                             data, preset.seed)
     loop = case.notebook(trainer.X, trainer.Y)
     rates: dict[str, list[float]] = {"notebook": [], "trainer": []}
@@ -71,16 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="alternations per case (after one warm-up)")
     parser.add_argument("--input", help="word list (default: the shipped data/names.txt)")
-    parser.add_argument("--exact", action="store_true", help="measure the trainer's lecture-exact path")
+    parser.add_argument("--gradients", choices=GRADIENTS, default="fast",
+                        help="the trainer's way to compute gradients (autograd: the lecture's own operations)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     data = load_data(args.input)
     print(f"torch {torch.__version__}, 1 thread, median of {args.rounds} alternating rounds per case"
-          f"{', lecture-exact path' if args.exact else ''}\n")
+          f"{'' if args.gradients == 'fast' else f', gradients {args.gradients}'}\n")
     print("| case | notebook steps/s | trainer steps/s | ratio | target |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for case in CASES:
-        notebook, trainer, ratio = measure(case, data, args.rounds, args.exact)
+        notebook, trainer, ratio = measure(case, data, args.rounds, args.gradients)
         target = f">= {case.target:g}x" if case.target else "-"
         print(f"| {case.label} | {notebook:,.0f} | {trainer:,.0f} | {ratio:.2f}x | {target} |", flush=True)
     return 0

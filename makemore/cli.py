@@ -22,7 +22,7 @@ from .models import ConfigError, build_model, fitted_to, layers_of
 from .presets import PRESETS, get_preset
 from .sampling import sample_names
 from .stats import diagnostics
-from .training import Trainer, build_trainer
+from .training import GRADIENTS, Trainer, build_trainer
 
 CHUNK = 500  # steps between progress updates
 DIAGNOSE_STEPS = 1001  # the lecture stops its deep net after step 1000
@@ -63,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="examples per step")
     p.add_argument("--stats-every", type=int,
                    help="diagnostics snapshot every K steps (0: none; default: 10, as in the app)")
-    p.add_argument("--exact", action="store_true",
-                   help="train with the lecture's own operations (autograd) instead of the fast engine")
+    add_gradients_arg(p)
     p.add_argument("--out", help="directory to save the checkpoint (model.pt) and run.json in")
     p.set_defaults(run=cmd_train)
 
@@ -91,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help=f"the lectures' names.txt (default: {LECTURE_NAMES})")
     p.add_argument("--preset", choices=reproduce.PRESET_NAMES, help="only this preset (default: all of them)")
     p.add_argument("--steps", type=int, help="stop each schedule after N steps (a quick check)")
-    p.add_argument("--exact", action="store_true", help="the lecture's own operations instead of the fast engine")
+    add_gradients_arg(p)
     p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
     p.set_defaults(run=cmd_reproduce)
 
@@ -101,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mistake", choices=list(backprop.MISTAKES), help="plant a typical mistake to see it caught")
     p.set_defaults(run=cmd_gradcheck)
     return parser
+
+
+def add_gradients_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gradients", choices=GRADIENTS,
+                   help="how each step's gradients are computed: fast (the fused engine), autograd (the lecture's "
+                        "own operations) or by_hand (part 4's backward pass; its MLP only); default: the preset's")
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -163,7 +168,7 @@ def run_with_progress(trainer: Trainer, steps: int, snapshot_last: bool = False)
 
 def cmd_train(args) -> int:
     trainer, preset = make_trainer(args, steps=args.steps, lr=args.lr, batch_size=args.batch_size,
-                                   stats_every=args.stats_every, exact=args.exact or None)
+                                   stats_every=args.stats_every, gradients=args.gradients)
     run_with_progress(trainer, trainer.config.steps)
     losses = trainer.final_losses() if not trainer.diverged else {"train_loss": None, "dev_loss": None, "test_loss": None}
     summary = {
@@ -241,7 +246,7 @@ def cmd_reproduce(args) -> int:
     for name in [args.preset] if args.preset else reproduce.PRESET_NAMES:
         print(name, file=sys.stderr)
         start = time.perf_counter()
-        trainer = reproduce.trainer_for(name, data, args.steps, args.exact, args.device)
+        trainer = reproduce.trainer_for(name, data, args.steps, args.gradients, args.device)
         run_with_progress(trainer, trainer.config.steps)
         rows.append(reproduce.result(name, trainer, time.perf_counter() - start))
     print(reproduce.markdown_table(rows))
@@ -275,27 +280,44 @@ def print_report(report: dict) -> None:
 
 # ---------------------------------------------------------------------------------- helpers
 class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most 5 times a second."""
+    """Training progress on stderr. On a terminal, a bar redrawn in place (at most 5 times a second);
+    anywhere else (a file, a pipe, a CI log) a plain line at each tenth of the schedule, because a
+    bar's carriage returns would make one line of every redraw (a log of `reproduce` was one 60 KB line).
+    """
 
-    def __init__(self, total: int, width: int = 30) -> None:
+    def __init__(self, total: int, width: int = 30, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.in_place = getattr(self.stream, "isatty", lambda: False)()
         self.total, self.width, self.last = max(total, 1), width, 0.0
+        self.shown_tenth, self.shown_step = 0, -1  # of the last plain line
 
     def update(self, trainer: Trainer, force: bool = False) -> None:
+        done = min(trainer.step / self.total, 1.0)
+        if not self.in_place:
+            tenth = int(10 * done)
+            if tenth > self.shown_tenth or (force and trainer.step != self.shown_step):
+                self.shown_tenth, self.shown_step = tenth, trainer.step
+                print(f"step {self._status(trainer)}", file=self.stream, flush=True)
+            return
         now = time.perf_counter()
         if not force and now - self.last < 0.2:
             return
         self.last = now
-        done = min(trainer.step / self.total, 1.0)
         bar = "#" * int(done * self.width)
+        print(f"\r[{bar:<{self.width}}] {self._status(trainer)}", end="", file=self.stream, flush=True)
+
+    def _status(self, trainer: Trainer) -> str:
         row = trainer.loss_history.last()
         loss = f"{row.item():.4f}" if row is not None else "-"
-        print(f"\r[{bar:<{self.width}}] {trainer.step}/{self.total} loss {loss} "
-              f"{trainer.steps_per_s:,.0f} steps/s", end="", file=sys.stderr, flush=True)
+        return f"{trainer.step}/{self.total} loss {loss} {trainer.steps_per_s:,.0f} steps/s"
 
     def close(self, trainer: Trainer) -> None:
         self.update(trainer, force=True)
-        note = f"  diverged at step {trainer.diverged_at}" if trainer.diverged else ""
-        print(note, file=sys.stderr)
+        note = f"diverged at step {trainer.diverged_at}" if trainer.diverged else ""
+        if self.in_place:
+            print(f"  {note}" if note else "", file=self.stream)
+        elif note:
+            print(note, file=self.stream)
 
 
 def _finite(x: float) -> float | None:

@@ -26,11 +26,13 @@ class Reproduction:
         return abs(self.train - self.lecture_train) <= TOLERANCE and abs(self.dev - self.lecture_dev) <= TOLERANCE
 
 
-def trainer_for(name: str, data: WordData, steps: int | None = None, exact: bool = False,
+def trainer_for(name: str, data: WordData, steps: int | None = None, gradients: str | None = None,
                 device: str = "cpu") -> Trainer:
-    """The preset's trainer with its lecture seed; no diagnostics (only the final losses count)."""
+    """The preset's trainer with its lecture seed; no diagnostics (only the final losses count).
+    gradients: how to compute them (see TrainConfig.gradients; None: the preset's way)."""
     preset = PRESETS[name]
-    config = replace(preset.train, stats_every=0, exact=exact, steps=steps or preset.train.steps)
+    config = replace(preset.train, stats_every=0, steps=steps or preset.train.steps,
+                     gradients=gradients or preset.train.gradients)
     return build_trainer(preset.model, config, data, preset.seed, device)
 
 

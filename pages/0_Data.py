@@ -9,14 +9,13 @@ from makemore.lessons.data import char_counts, length_counts
 from ui.cached import count_table
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side
-from ui.settings import shared_sidebar
-from ui.state import persistent_widget, sidebar_share_link
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 
 P = "data"
 FIRST_ROWS = 15
 
-st.set_page_config(page_title="The data set", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("The data set")
 data = settings.data
 words = data.words
 st.title("The data set")
@@ -70,8 +69,8 @@ if len(tokens) < data.vocab.size:
     st.caption(f"Showing the boundary and the {len(tokens) - 1} most frequent of {len(data.vocab.chars)} "
                "characters, so that every cell stays readable.")
 st.caption(f"Each cell shows a pair and {'its count' if view == 'counts' else 'P(column | row)'}. The row "
-           f"{data.vocab.boundary!r} is how words start, the column {data.vocab.boundary!r} how they end. Empty cells "
-           "are pairs that never occur: a model built from these counts alone would call them impossible, "
+           f"{data.vocab.boundary!r} is how words start, the column {data.vocab.boundary!r} how they end. Grey cells "
+           "(0) are pairs that never occur: a model built from these counts alone would call them impossible, "
            "which is why part 1 adds smoothing.")
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -4,22 +4,22 @@ import streamlit as st
 from makemore.models import DeepMLPConfig
 from makemore.presets import SAMPLE_SEED
 from makemore.training import TrainConfig
-from ui import diagnostics_panel as panel
-from ui.controls import deep_net_controls
 from ui.export import export_menu
-from ui.live import control_buttons, live_area, live_run
+from ui.live import live_run
+from ui.panels import diagnostics as panel
+from ui.panels.deep_net_controls import deep_net_controls
+from ui.panels.sweep import sweep_panel
 from ui.presentation import button_row, controls_area
-from ui.settings import shared_sidebar
+from ui.runnable import control_row, live_area
+from ui.sidebar import page_end, page_setup
 from ui.state import share_link
-from ui.sweep_panel import render_sweep_panel
 from ui.tours import diagnostics_tour
 from ui.walkthrough import walkthrough
 
 P = "diag"  # widget-key prefix of this page
 STATE = "diag_run"
 
-st.set_page_config(page_title="Activations & BatchNorm", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("Activations & BatchNorm")
 st.title("Activations, gradients and BatchNorm")
 st.write("Lecture 3 made live: a deep MLP at its initialization. Change the init, the learning rate or "
          "BatchNorm and watch the loss, the tanh saturation and the gradients answer as it trains.")
@@ -35,13 +35,11 @@ train = TrainConfig(steps=200_000, batch_size=controls.batch_size, lr=10 ** cont
                     lr_decay_at=None, stats_every=controls.stats_every)
 run = live_run(STATE, config, train, settings, label=controls.label, page="Activations & BatchNorm",
                sample_seed=SAMPLE_SEED)
-if run.notice:
-    st.info(run.notice, icon=":material/autorenew:")
 
-control_buttons(STATE, P)
+control_row(STATE, P)
 with button_row():
     if st.button("Pin this run", key=f"{P}_pin", icon=":material/push_pin:",
-                 help="Keep this run's loss and update:data curves as grey overlays, to compare e.g. "
+                 help="Keep this run's loss and update:data curves as dashed overlays (each its own colour, named on the chart) to compare e.g. "
                       "BatchNorm on and off, or gain 1 and 5/3, on the same axes."):
         if run.trainer.step:
             panel.pin(run, f"{controls.label} · {run.trainer.step:,} steps")
@@ -58,4 +56,5 @@ live_area(STATE, lambda current: panel.draw(current, P), controls.redraw)
 
 st.divider()
 with st.expander("Sweep: several copies at once (e.g. gains 0.5 … 3 side by side)", icon=":material/stacked_line_chart:"):
-    render_sweep_panel(settings)
+    sweep_panel(settings)
+page_end()

@@ -1,100 +1,47 @@
 """Make more: sample names from any model of this session, and watch one being drawn step by step."""
-import pandas as pd
 import streamlit as st
 
-from makemore.charts.sampling import next_char_chart
-from makemore.lessons.data import visible
-from makemore.lessons.sampling import names_text, quick_schedule, step_frame, trace_nth
-from makemore.presets import PRESETS, SAMPLE_SEED
+from makemore.presets import SAMPLE_SEED
 from makemore.sampling import sample_names
-from makemore.training import build_trainer
 from ui import runs
-from ui.export import export_menu, show_chart
-from ui.presentation import chart_height, side_by_side
-from ui.settings import shared_sidebar
-from ui.state import persistent_widget, sidebar_share_link
+from ui.export import export_menu
+from ui.panels.generate import names_section, preset_trainer, trace_section
+from ui.presentation import side_by_side
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 
 P = "gen"
-QUICK_STEPS = [1_000, 5_000, 10_000, 20_000, 50_000]
-TRAIN_CHUNK_SECONDS = 0.25  # progress-bar updates while a preset trains
 
-st.set_page_config(page_title="Make more names", layout="wide")
-settings = shared_sidebar()
+settings = page_setup("Make more names")
 st.title("Make more names")
 st.write("Every model trained in this browser session (on any page) is here. Pick one, draw names from it, and "
          "watch how one name is drawn, one character at a time.")
-
-
-def train_preset(name: str, steps: int) -> str:
-    """Train a preset on the current word list with a progress bar; keep it in the session's runs."""
-    preset = PRESETS[name]
-    schedule = quick_schedule(preset, steps)
-    trainer = build_trainer(preset.model, schedule, settings.data, preset.seed, settings.device)
-    bar = st.progress(0.0, text=f"Training {name}…")
-    while not trainer.done:
-        trainer.advance_for(TRAIN_CHUNK_SECONDS)
-        bar.progress(trainer.step / schedule.steps, text=f"Training {name}: step {trainer.step:,} of "
-                                                         f"{schedule.steps:,}")
-    with st.spinner("Measuring the losses…"):
-        record = runs.record(trainer, runs.new_run_id(), f"{name} preset", "Generate", settings.data_label, preset.seed,
-                             preset.sample_seed)
-    return record.run_id
-
-
-def preset_title(name: str) -> str:
-    """'mlp (part 2): MLP: emb 10, …' for the preset list."""
-    part = PRESETS[name].part
-    return f"{name} ({'part ' + part if part.isdigit() else part}): {PRESETS[name].description}"
-
-
 registry = runs.registry()
-with st.expander("Train a preset now", expanded=not registry, icon=":material/model_training:"):
-    cols = st.columns([2, 2, 1])
-    with cols[0]:
-        preset_name = persistent_widget(
-            st.selectbox, "gen_preset", "mlp", param="preset", label="Preset", options=list(PRESETS),
-            format_func=preset_title,
-            help="Each lecture's exact model and seed, trained here on the current word list.")
-    preset = PRESETS[preset_name]
-    own_schedule = quick_schedule(preset, 0) is preset.train
-    with cols[1]:
-        steps = persistent_widget(
-            st.select_slider, "gen_preset_steps", 5_000, param="steps", label="Training steps", options=QUICK_STEPS,
-            format_func=lambda v: f"{v:,}", disabled=own_schedule,
-            help="The lectures train 200,000 steps; a few thousand already give name-like samples. The lr drops "
-                 "10x at half way. Counting and full-batch presets keep their own schedule.")
-    with cols[2]:
-        st.write("")
-        if st.button("Train", key="gen_train_preset", type="primary", icon=":material/play_arrow:", width="stretch",
-                     help="Trains the preset on the current word list, then keeps it with this session's runs."):
-            st.session_state["gen_model"] = train_preset(preset_name, steps)
-            st.rerun()
-
+preset_trainer(settings, "gen_model", expanded=not registry)
 if not registry:
     st.info("No models yet: train one on the Bigram or MLP page (pausing or finishing keeps it), or train a preset "
             "above.", icon=":material/info:")
-    sidebar_share_link()
+    page_end()
     st.stop()
 
 ids = list(registry)
 if st.session_state.get("gen_model") not in ids:
     st.session_state["gen_model"] = ids[-1]
-cols = st.columns([3, 1, 1.5, 1.5])
+run_id = persistent_widget(  # a row of its own: a run's label is long, and a cut one cannot be told apart
+    st.selectbox, "gen_model", ids[-1], label="Model", options=ids,
+    format_func=lambda i: f"{registry[i].label} · {registry[i].page} · "
+                          + (f"{registry[i].steps:,} steps" if registry[i].steps else "counted"),
+    help="Runs are kept when you pause, finish or reset them on a lesson page.")
+cols = st.columns(3)
 with cols[0]:
-    run_id = persistent_widget(
-        st.selectbox, "gen_model", ids[-1], label="Model", options=ids,
-        format_func=lambda i: f"{registry[i].label} · {registry[i].page} · "
-                              + (f"{registry[i].steps:,} steps" if registry[i].steps else "counted"),
-        help="Runs are kept when you pause, finish or reset them on a lesson page.")
+    count = int(persistent_widget(st.number_input, "gen_count", 20, param="count", label="How many", min_value=1,
+                                  max_value=200, step=1, help="Names to draw."))
 with cols[1]:
-    count = int(persistent_widget(st.number_input, "gen_count", 20, param="count", label="How many", min_value=1, max_value=200,
-                                  step=1, help="Names to draw."))
-with cols[2]:
     seed = int(persistent_widget(
-        st.number_input, "gen_seed", SAMPLE_SEED, param="sample_seed", label="Seed", min_value=0, max_value=2**53 - 1, step=1,
-        help=f"Seeds the generator: the same seed gives the same names. The lectures sample with {SAMPLE_SEED} "
+        st.number_input, "gen_seed", SAMPLE_SEED, param="sample_seed", label="Seed", min_value=0,
+        max_value=2**53 - 1, step=1, help=f"Seeds the generator: the same seed gives the same names. The lectures sample with {SAMPLE_SEED} "
              "(part 1 with 2147483647)."))
-with cols[3]:
+with cols[2]:
     temperature = persistent_widget(
         st.slider, "gen_temperature", 1.0, param="temp", label="Temperature", min_value=0.1, max_value=3.0, step=0.1,
         help="Divides the logits before the softmax. 1 samples the model as trained; below 1 sharpens it "
@@ -106,48 +53,13 @@ except RuntimeError as err:  # torch.multinomial refuses probabilities that are 
     st.error(f"**{record.label}** cannot make names: its probabilities are not numbers ({err}). Its training "
              "probably diverged: pick another model, or train this one again with a lower learning rate.",
              icon=":material/error:")
-    sidebar_share_link()
+    page_end()
     st.stop()
-new = sum(not s.in_data for s in samples)
 
 left, right = side_by_side([1, 2])
 with left:
-    st.subheader("Names")
-    st.dataframe(pd.DataFrame({"name": [s.name + ("…" if s.truncated else "") for s in samples],
-                               "status": ["new" if not s.in_data else "in the data" for s in samples]},
-                              index=range(1, count + 1)), height=38 + 35 * min(count, 15))
-    st.metric("New names", f"{new} of {count}", help="Names not among the model's training words.")
-    st.download_button("Download names (.txt)", names_text(samples), f"names-seed{seed}.txt", "text/plain",
-                       key="gen_download", icon=":material/download:", on_click="ignore")
-    st.caption("'in the data': the name is one of the training words the model learned from. A good model makes "
-               "mostly new names that still look like the data.")
-
+    names_section(samples, seed, record.label)
 with right:
-    st.subheader("One name, step by step")
-    index = persistent_widget(st.selectbox, "gen_trace", 0, label="Name to trace", options=list(range(count)),
-                              format_func=lambda i: f"{i + 1}. {samples[i].name}",
-                              help="Replays the drawing of this name with the same seed and temperature.")
-    index = min(index, count - 1)
-    name, steps = trace_nth(record.model, record.vocab, seed, index, temperature)
-    itos, boundary = record.vocab.itos, record.vocab.boundary
-    if len(steps) > 1:
-        st.session_state["gen_step"] = min(st.session_state.get("gen_step", 1), len(steps))
-        position = st.slider("Step", 1, len(steps), key="gen_step",
-                             help="Each step the model reads its context, gives a probability to every possible "
-                                  "next character, and torch.multinomial draws one.")
-    else:
-        position = 1
-    step = steps[position - 1]
-    drawn = [visible(itos[s.chosen]) for s in steps]
-    st.markdown("Drawn: " + " ".join(f":orange-background[**{ch}**]" if i == position - 1 else f"`{ch}`"
-                                     for i, ch in enumerate(drawn)))
-    p = float(step.probs[step.chosen])
-    end = " (the boundary: the name ends here)" if step.chosen == 0 else ""
-    st.markdown(f"Context `{''.join(visible(c) for c in step.context)}` → drew **{drawn[position - 1]}**{end} "
-                f"with probability {p:.3f}.")
-    show_chart(next_char_chart(step_frame(step, record.vocab), chart_height()), P, "next character",
-               title=f"Step {position}: P(next character | {step.context!r})")
-    st.caption(f"Orange: the character drawn. A confident model puts most of the mass on a few bars; "
-               f"{boundary!r} ends the name. Raise the temperature and the bars even out.")
+    trace_section(record, samples, seed, temperature, P)
 export_menu(P)
-sidebar_share_link()
+page_end()

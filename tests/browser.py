@@ -122,3 +122,92 @@ def sweep_panel_text(page) -> str:
 
 def _number(text: str) -> int:
     return int(text.replace(",", ""))
+
+
+# What a class sees while a run trains: how often the status line's step changes, and whether any element is
+# drawn in Streamlit's stale style (it marks an element data-stale while a run is under way and has not sent
+# it again yet, and fades it to a third after half a second of that).
+WATCHER = """([root, statusPattern, everyMs]) => {
+    const scope = () => document.querySelector(root);
+    const status = new RegExp(statusPattern);
+    const KINDS = ['stVegaLiteChart', 'stDataFrame', 'stTable', 'stProgress', 'stMetric', 'stAlert', 'stHeading',
+                   'stCaptionContainer', 'stMarkdown'];  // what an element shows, for its name
+    const watch = {samples: [], redraws: [], names: {}};
+    const step = () => {
+        for (const el of scope()?.querySelectorAll('strong, [data-testid="stProgress"] p') ?? []) {
+            const match = el.textContent.match(status);
+            if (match) return parseInt(match[1].replace(/,/g, ''));
+        }
+        return null;
+    };
+    const shown = el => el.dataset.retained !== 'true' && el.getClientRects().length > 0;
+    const opacity = el => {  // what the eye sees: the element's own opacity times its containers'
+        let value = 1;
+        for (let node = el; node && node !== document.body; node = node.parentElement)
+            value *= parseFloat(getComputedStyle(node).opacity);
+        return value;
+    };
+    const sample = () => {
+        const now = performance.now(), row = {t: now, elements: {}};
+        let heading = '', counts = {};
+        for (const el of scope()?.querySelectorAll('[data-testid="stElementContainer"]') ?? []) {
+            if (!shown(el)) continue;
+            const kind = KINDS.find(k => el.querySelector(`[data-testid="${k}"]`))
+                ?? el.querySelector('[data-testid]')?.dataset.testid ?? 'element';
+            if (kind === 'stHeading') { heading = el.innerText.trim(); counts = {}; }
+            counts[kind] = (counts[kind] ?? 0) + 1;
+            const name = `${heading || '(top)'} › ${kind} ${counts[kind]}`;
+            row.elements[name] = [opacity(el), el.dataset.stale === 'true'];
+        }
+        watch.samples.push(row);
+    };
+    let last = step();
+    new MutationObserver(() => {
+        const now = step();
+        if (now !== null && now !== last) { watch.redraws.push([performance.now(), now]); last = now; }
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    watch.timer = setInterval(sample, everyMs);
+    window.__watch = watch;
+}"""
+MAIN = '[data-testid="stMain"]'
+STATUS_STEP = r"Step ([\d,]+)"  # the status line's "**Step 1,234**", the Sweep's "Step 1,234 of 2,000"
+FADED = 0.95  # opacity below which an element reads as greyed out
+
+
+def start_watching(page, root: str = MAIN, every_s: float = 0.3) -> None:
+    """From now on, sample every shown element under `root` every `every_s` seconds (its opacity and its stale
+    marker) and note when the status line's step changes; `watched` reads it all."""
+    page.evaluate(WATCHER, [root, STATUS_STEP, round(every_s * 1000)])
+
+
+def wait_for_redraw(page, root: str = MAIN) -> None:
+    """Until the status line under `root` shows a step past 0: the first redraw of a run that trains."""
+    page.wait_for_function("""([root, pattern]) => [...document.querySelector(root)?.querySelectorAll(
+        'strong, [data-testid="stProgress"] p') ?? []].some(el => {
+            const match = el.textContent.match(new RegExp(pattern));
+            return match && parseInt(match[1].replace(/,/g, '')) > 0;
+        })""", arg=[root, STATUS_STEP], timeout=TIMEOUT_MS)
+
+
+def watch_counts(page) -> tuple[int, int]:
+    """(samples, redraws) noted so far."""
+    return tuple(page.evaluate("() => [window.__watch.samples.length, window.__watch.redraws.length]"))
+
+
+def watched(page) -> dict:
+    """{"samples": [{"t": ms, "elements": {name: [opacity, stale marker]}}], "redraws": [[ms, step]]}, and stop."""
+    return page.evaluate("() => { clearInterval(window.__watch.timer); const {samples, redraws} = window.__watch;"
+                         " return {samples, redraws}; }")
+
+
+def faded_shares(samples: list[dict]) -> dict[str, tuple[float, float]]:
+    """{element: (share of samples it was faded in, share it carried the stale marker)} over the samples it was
+    shown in."""
+    seen: dict[str, list[int]] = {}
+    for row in samples:
+        for name, (opacity, stale) in row["elements"].items():
+            counts = seen.setdefault(name, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += opacity < FADED
+            counts[2] += bool(stale)
+    return {name: (faded / shown, stale / shown) for name, (shown, faded, stale) in seen.items()}

@@ -1,5 +1,6 @@
-"""Shared fixtures: the lectures' names.txt (skipped where absent) and small word lists."""
+"""Shared fixtures: the lectures' names.txt (skipped where absent), small word lists, browser screenshots."""
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,20 @@ def lecture_data(lecture_names_path):
 def default_data():
     from makemore.data import load_data
     return load_data()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """save(page or locator, name): a PNG of it in tmp_path (and in $MAKEMORE_SCREENSHOTS when set)."""
+    extra = os.environ.get("MAKEMORE_SCREENSHOTS")
+
+    def save(target, name: str) -> Path:
+        path = tmp_path / f"{name}.png"
+        target.screenshot(path=str(path))
+        if extra:
+            folder = ROOT / extra  # a relative folder is under the repo; an absolute one stays itself
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, folder / path.name)
+        return path
+
+    return save

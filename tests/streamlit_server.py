@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tests.conftest import ROOT
+from ui.navigation import page_name
 
 START_TIMEOUT = 90  # seconds for the server to answer its health check
 
@@ -59,10 +60,7 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
 
 def url_path(page_file: str) -> str:
     """pages/3_Activations_and_BatchNorm.py -> /Activations_and_BatchNorm; the home page is /."""
-    if not page_file.startswith("pages/"):
-        return "/"
-    name = Path(page_file).stem
-    return "/" + (name.split("_", 1)[1] if name.split("_", 1)[0].isdigit() else name)
+    return "/" + page_name(page_file)
 
 
 def resident_bytes(pid: int) -> int:

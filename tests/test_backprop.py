@@ -4,6 +4,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from makemore.data import WordData
 from makemore.lessons import backprop_twins
 from makemore.lessons.backprop import (
     CHECK_ORDER,
@@ -16,12 +17,11 @@ from makemore.lessons.backprop import (
     one_go_checks,
     verdict,
 )
-from makemore.data import WordData
 from makemore.models import build_model
 from makemore.presets import PRESETS
-from makemore.training import TrainConfig
-from makemore.training.by_hand import fused_gradients
-from makemore.training.trainer import ExactStep
+from makemore.training import TrainConfig, Trainable
+from makemore.training.autograd_step import AutogradStep
+from makemore.training.by_hand import ByHandStep, fused_gradients
 
 
 @pytest.fixture
@@ -115,14 +115,13 @@ def pair(default_data):
 
 
 def test_twins_run_the_lectures_operations_by_hand_and_by_autograd(pair):
-    assert pair.manual.model.manual_backward and not pair.autograd.model.manual_backward
-    assert isinstance(pair.manual.stepper, ExactStep) and isinstance(pair.autograd.stepper, ExactStep)
+    assert type(pair.manual.stepper) is ByHandStep and type(pair.autograd.stepper) is AutogradStep
     assert all(torch.equal(a, b) for a, b in zip(pair.manual.model.parameters(), pair.autograd.model.parameters()))
 
 
 @pytest.mark.slow
 def test_twin_losses_coincide(pair):
-    assert backprop_twins.advance(pair, 200) == 200
+    assert pair.advance(200) == 200
     frame = backprop_twins.loss_frame(pair)
     manual, auto = (frame[frame["backward"] == b]["loss"].to_numpy() for b in backprop_twins.BACKWARDS)
     assert len(manual) == len(auto) == 200
@@ -131,17 +130,17 @@ def test_twin_losses_coincide(pair):
 
 @pytest.mark.slow
 def test_tick_keeps_the_twins_in_step_and_stops_at_the_end(pair):
-    assert pair.status == "ready"
-    pair.running = True
-    done = backprop_twins.tick(pair, budget=10.0, max_steps=120)
-    assert done == 120 and pair.manual.step == pair.autograd.step == 120 and pair.status == "training"
-    backprop_twins.tick(pair, budget=10.0)
-    assert pair.step == 300 and pair.autograd.step == 300 and not pair.running and pair.status == "finished"
+    assert isinstance(pair, Trainable) and not pair.done
+    done = pair.advance_for(10.0, max_steps=120)
+    assert done == 120 and pair.manual.step == pair.autograd.step == 120 and not pair.done
+    pair.advance_for(10.0)
+    assert pair.step == 300 and pair.autograd.step == 300 and pair.done
+    assert pair.advance_for(10.0) == 0
 
 
 @pytest.mark.slow
 def test_evaluate_measures_both_twins_on_the_whole_splits(pair):
-    backprop_twins.advance(pair, 50)
+    pair.advance(50)
     results = backprop_twins.evaluate(pair)
     assert list(results.columns) == list(backprop_twins.BACKWARDS) and list(results.index) == ["train", "dev"]
     assert results.loc["dev", "autograd"] == pytest.approx(pair.autograd.evaluate("dev"))

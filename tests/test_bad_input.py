@@ -17,7 +17,7 @@ from makemore.models import DeepMLPConfig, build_model
 from makemore.training import TrainConfig, build_trainer
 from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
-from ui.settings import UPLOAD_CHOICE
+from ui.sidebar import UPLOAD_CHOICE
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 COMPARE = "pages/8_Compare.py"

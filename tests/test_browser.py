@@ -7,9 +7,7 @@ trains the Sweep panel's default sweep to its end and checks its two charts and 
 and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
 """
 import contextlib
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -28,10 +26,9 @@ from tests.browser import (
     wait_until_idle,
     widget,
 )
-from tests.conftest import ROOT
 from tests.streamlit_server import running_app, url_path
 from ui.navigation import existing_pages
-from ui.sweep_panel import DEFAULT_STEPS
+from ui.panels.sweep import DEFAULT_STEPS
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 STEP_COUNTER = r"Step ([\d,]+)"  # the status line's "**Step 1,234**"
@@ -61,23 +58,6 @@ def browser():
         yield chromium
 
 
-@pytest.fixture
-def screenshots(tmp_path):
-    """save(page, name): a full-window PNG in tmp_path (and in $MAKEMORE_SCREENSHOTS when set)."""
-    extra = os.environ.get("MAKEMORE_SCREENSHOTS")
-
-    def save(page, name: str) -> Path:
-        path = tmp_path / f"{name}.png"
-        page.screenshot(path=str(path))
-        if extra:
-            target = ROOT / extra  # a relative folder is under the repo; an absolute one stays itself
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target / path.name)
-        return path
-
-    return save
-
-
 @contextlib.contextmanager
 def diagnostics_page(browser, app_url: str, server_log: Path) -> Iterator:
     """A new session on the diagnostics page, closed on exit; a failure inside it ends with the server's log."""
@@ -94,7 +74,7 @@ def one_layer_fewer(page) -> None:
     depth = widget(page, "diag_depth__w").locator("input[type='range']")  # the slider thumb
     depth.focus()
     depth.press("ArrowLeft")
-    page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("hidden layers 5 → 4").wait_for(timeout=TIMEOUT_MS)
     assert depth.input_value() == "4"
 
 

@@ -13,7 +13,7 @@ from altair.utils import schemapi
 from makemore.charts.core import downsample, horizontal_guide, layered
 from makemore.charts.sweep import sweep_loss_chart
 from makemore.charts.training import loss_chart
-from ui import export
+from ui import process_tuning
 
 
 def spaced_reference(n: int, m: int) -> list[int]:
@@ -66,8 +66,9 @@ def test_a_horizontal_guide_draws_one_rule_and_a_haloed_label_in_a_chart_with_da
 
 
 def test_the_leaf_check_answers_as_altairs_protocol_does():
-    protocol = export._PlainValueFirst.protocol
-    assert schemapi.SchemaLike is export._SchemaLike  # what Altair's to_dict checks leaf values with
+    process_tuning.tune_process()
+    protocol = process_tuning._PlainValueFirst.protocol
+    assert schemapi.SchemaLike is process_tuning._SchemaLike  # what Altair's to_dict checks leaf values with
     condition = alt.when(alt.datum.a > 1).then(alt.value("red"))
     for value in ["x", 3, 2.5, True, None, [1], {"a": 1}, condition, alt.X("a:Q"), alt.value(1)]:
         assert isinstance(value, schemapi.SchemaLike) == isinstance(value, protocol), value

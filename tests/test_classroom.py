@@ -1,7 +1,15 @@
 """Classroom mode on every lesson page: walk-throughs that set the controls, and shareable links."""
+import re
+from urllib.parse import parse_qsl
+
 import pytest
 
 from tests.apptest_helpers import open_page, open_with_url
+from tests.conftest import ROOT
+from ui.navigation import page_path
+from ui.panels.deep_net_controls import SETUP_SLUGS, URL_PARAMS, setup_values
+
+DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 
 TOURS = {  # page -> (prefix, a control key, its value at the last stop)
     "pages/1_Bigram.py": ("bigram", "bigram_reg", 0.01),
@@ -26,6 +34,24 @@ def test_walkthrough_runs_to_the_end_setting_the_controls(page):
     assert at.session_state[key] == last_value
     at = at.button(key=f"{prefix}_tour_back").click().run()
     assert at.session_state[f"{prefix}_tour"] == stops - 2
+
+
+@pytest.mark.slow
+def test_closing_a_walkthrough_puts_the_controls_back_as_they_were():
+    # the Bigram tour's stops set the smoothing to 0, then 100, ...; closing left it at 100, and the page's
+    # captions (written for smoothing 1) were false on screen
+    at = open_page("pages/1_Bigram.py")
+    at = at.select_slider(key="bigram_smoothing__w").set_value(10.0).run()
+    before = at.session_state["bigram_smoothing"]
+    at = at.button(key="bigram_tour_start").click().run()
+    for _ in range(3):
+        at = at.button(key="bigram_tour_next").click().run()
+    assert at.session_state["bigram_smoothing"] != before
+    at = at.button(key="bigram_tour_close").click().run()
+    assert not at.exception and "bigram_tour" not in at.session_state
+    assert at.session_state["bigram_smoothing"] == before
+    table = at.dataframe[0].value  # the table on screen is the one of the restored smoothing
+    assert table.loc["bigram", "dev"] != float("inf")
 
 
 @pytest.mark.slow
@@ -83,3 +109,47 @@ def test_copy_link_follows_a_changed_control():
     assert "count=7" not in sidebar_link(at)
     at = at.number_input(key="bigram_sample_count__w").set_value(7).run()
     assert "count=7" in sidebar_link(at)
+
+
+# ------------------------------------------------------------------------------------ links in the documents
+LINK = re.compile(r"/([A-Za-z_]\w*)\?(\w+=[^\s`)\"'\]]*)")  # /Page?param=value&param=value
+LINK_SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "ui" / "tours.py"]
+
+
+def shared_links() -> list[tuple[str, str, str]]:
+    """(document, page name, query) of every `/Page?param=value` link in the README, docs/ and the walk-throughs."""
+    return [(path.name, name, query) for path in LINK_SOURCES if path.is_file()
+            for name, query in LINK.findall(path.read_text(encoding="utf-8"))]
+
+
+def test_the_readmes_classroom_links_are_found():
+    links = [(name, query) for where, name, query in shared_links() if where == "README.md"]
+    assert ("Bigram", "smoothing=10&present=1") in links and len(links) >= 2
+
+
+def same_value(shown: str, written: str) -> bool:
+    """The page writes a value back in its own format (gain=1.667 stays 1.667, lr_exp=-1.0 becomes -1)."""
+    try:
+        return float(shown) == pytest.approx(float(written), rel=1e-3)
+    except ValueError:
+        return shown == written
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where, name, query", shared_links())
+def test_every_link_in_the_documents_opens_its_page_with_its_values(where, name, query):
+    page = page_path(name)
+    assert page, f"{where}: there is no page /{name}"
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    at = open_with_url(page, **params)
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    controls = open_page(page).query_params  # the params this page's controls read and write
+    for param, value in params.items():
+        if param in controls:
+            assert same_value(at.query_params[param], value), (where, param, at.query_params[param])
+        else:
+            assert param == "preset" and page == DIAGNOSTICS, f"{where}: /{name} reads no {param}"
+            others = {key: v for key, v in setup_values("diag", SETUP_SLUGS[value]).items()
+                      if URL_PARAMS[key.removeprefix("diag_")] not in params}  # the setup's, where the link is silent
+            assert {key: at.session_state[key] for key in others} == others
+            assert param not in at.query_params  # applied once: the controls carry it on

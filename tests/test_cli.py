@@ -1,8 +1,16 @@
 """python -m makemore: the scripted interface and its error messages."""
 
+import io
+import subprocess
+import sys
+from types import SimpleNamespace
+
 import pytest
 
+from makemore.cli import ProgressBar
+from makemore.stats.history import History
 from tests.cli_helpers import last_json, run
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
 
@@ -22,7 +30,7 @@ def test_train_sample_round_trip(tmp_path):
         assert key in summary
     assert summary["steps"] == 200 and summary["diverged"] is False and summary["params"] == 12097
     assert summary["train_loss"] < summary["first_loss"]
-    assert "[" in proc.stderr  # the progress bar
+    assert "step 200/200 loss" in proc.stderr  # the progress, as a plain line (stderr is not a terminal here)
     names = run("sample", "--out", str(tmp_path), "-n", "7", "--seed", "5").stdout.split()
     assert len(names) == 7
     assert run("sample", "--out", str(tmp_path), "-n", "7", "--seed", "5").stdout.split() == names
@@ -65,3 +73,32 @@ def test_empty_input_file(tmp_path):
     empty.write_text("\n\n")
     proc = run("train", "--preset", "mlp", "--input", str(empty), check=False)
     assert proc.returncode == 2 and "empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_progress_written_to_a_file_is_plain_lines(tmp_path):
+    log = tmp_path / "train.log"
+    with open(log, "w") as stderr:  # as `python -m makemore reproduce 2> log` writes it
+        proc = subprocess.run([sys.executable, "-m", "makemore", "train", "--preset", "mlp", "--steps", "3000"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=300)
+    assert proc.returncode == 0
+    text = log.read_text()
+    assert "\r" not in text
+    lines = [line for line in text.splitlines() if line.startswith("step ")]
+    assert [int(line.split()[1].split("/")[0]) for line in lines] == [500, 1000, 1500, 2000, 2500, 3000]  # each
+    #      tenth of the schedule, as the chunks of 500 steps reach it
+
+
+def test_progress_on_a_terminal_is_one_bar_redrawn_in_place():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    trainer = SimpleNamespace(step=0, steps_per_s=100.0, diverged=False, loss_history=History(1))
+    terminal = Terminal()
+    bar = ProgressBar(1000, stream=terminal)
+    for step in (250, 500, 1000):
+        trainer.step = step
+        bar.update(trainer, force=True)
+    bar.close(trainer)
+    assert terminal.getvalue().count("\r") == 4 and terminal.getvalue().count("\n") == 1
+    assert terminal.getvalue().endswith("] 1000/1000 loss - 100 steps/s\n")

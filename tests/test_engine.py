@@ -1,4 +1,5 @@
 """The fast training path against the lecture's own operations (autograd through the layer modules)."""
+import time
 from dataclasses import replace
 
 import pytest
@@ -10,22 +11,21 @@ from makemore.engine.flat import FlatParameters
 from makemore.models import DeepMLPConfig, build_model
 from makemore.presets import PRESETS
 from makemore.stats import diagnostics
-from makemore.training import TrainConfig, build_trainer
-from makemore.training.trainer import ExactStep
+from makemore.training import TrainConfig, advance_within, build_trainer
+from makemore.training.autograd_step import AutogradStep
+from makemore.training.trainer import FIRST_CHUNK
 
 LECTURE_NETS = ["mlp", "mlp-bn", "deep", "backprop", "wavenet"]
 
 
 def twin_trainers(model_config, train_config, data, seed):
-    """The same run on the lecture path and on the fast path.
+    """The same run on the lecture path (autograd) and on the fast path.
 
     The backprop preset trains through its own hand-written backward pass (see test_backprop); here its
     architecture runs on autograd and on the engine like the others."""
-    if getattr(model_config, "manual_backward", False):
-        model_config = replace(model_config, manual_backward=False)
-    exact = build_trainer(model_config, replace(train_config, exact=True), data, seed)
-    fast = build_trainer(model_config, train_config, data, seed)
-    assert isinstance(exact.stepper, ExactStep) and isinstance(fast.stepper, engine.FastStep)
+    exact = build_trainer(model_config, replace(train_config, gradients="autograd"), data, seed)
+    fast = build_trainer(model_config, replace(train_config, gradients="fast"), data, seed)
+    assert isinstance(exact.stepper, AutogradStep) and isinstance(fast.stepper, engine.FastStep)
     return exact, fast
 
 
@@ -40,6 +40,18 @@ def test_fast_path_gives_the_lectures_losses(default_data, name):
     assert torch.allclose(fast.loss_history.values, exact.loss_history.values, atol=1e-5, rtol=0)
     assert abs(fast.loss_history.last().item() - exact.loss_history.last().item()) < 1e-5
     assert fast.evaluate("dev") == pytest.approx(exact.evaluate("dev"), abs=1e-5)  # weights and running stats
+
+
+@pytest.mark.parametrize("model_config", [PRESETS["mlp"].model, DeepMLPConfig(n_hidden=32, n_layers=2, batchnorm=False),
+                                          replace(PRESETS["wavenet"].model, batchnorm=False)])
+def test_without_batchnorm_the_fast_path_is_the_lectures_bit_for_bit(default_data, model_config):
+    """Linear (mm, then + b), embedding, tanh and cross-entropy with autograd's own kernels, and the flat
+    update rounded as `p.data += -lr * p.grad`: the same floats, step after step."""
+    exact, fast = twin_trainers(model_config, TrainConfig(steps=30, stats_every=0), default_data, 3)
+    exact.advance(30)
+    fast.advance(30)
+    assert torch.equal(fast.loss_history.values, exact.loss_history.values)
+    assert all(torch.equal(a, b) for a, b in zip(fast.model.parameters(), exact.model.parameters()))
 
 
 @pytest.mark.slow
@@ -176,11 +188,11 @@ def test_models_the_fast_path_cannot_take_run_on_the_lecture_path(default_data):
     cases = [
         (PRESETS["bigram-nn"].model, PRESETS["bigram-nn"].train),
         (DeepMLPConfig(n_hidden=16, n_layers=1), TrainConfig(optimizer="adamw", lr=1e-3)),
-        (DeepMLPConfig(n_hidden=16, n_layers=1), TrainConfig(exact=True)),
+        (DeepMLPConfig(n_hidden=16, n_layers=1), TrainConfig(gradients="autograd")),
     ]
     for model_config, train_config in cases:
         trainer = build_trainer(model_config, train_config, default_data, 1)
-        assert isinstance(trainer.stepper, ExactStep)
+        assert isinstance(trainer.stepper, AutogradStep)
         assert trainer.advance(3) == 3 and torch.isfinite(trainer.loss_history.values).all()
 
 
@@ -234,6 +246,26 @@ def test_advance_for_trains_until_the_budget_or_max_steps(default_data):
     assert trainer.advance_for(60.0, max_steps=37) == 37 and trainer.step == before + 37
     assert trainer.advance_for(60.0) == 500 - before - 37  # the budget outlasts the schedule
     assert trainer.done and trainer.advance_for(1.0) == 0
+
+
+class SlowSteps:
+    """A run whose steps take 0.05 s each, and that has trained `step` of them in `seconds` before."""
+
+    def __init__(self, step: int, seconds: float) -> None:
+        self.step, self.seconds, self.done, self.chunks = step, seconds, False, []
+
+    def advance(self, n: int) -> int:
+        self.chunks.append(n)
+        time.sleep(0.05 * n)
+        self.step, self.seconds = self.step + n, self.seconds + 0.05 * n
+        return n
+
+
+def test_a_run_that_knows_its_speed_fills_the_budget_in_one_chunk():
+    trained = SlowSteps(step=100, seconds=5.0)
+    assert advance_within(trained, 0.2) == 4 and trained.chunks == [4]  # not 16 steps (0.8 s) to learn the speed
+    fresh = SlowSteps(step=0, seconds=0.0)
+    assert advance_within(fresh, 0.2) == FIRST_CHUNK  # it has to measure first
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

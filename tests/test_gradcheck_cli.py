@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")

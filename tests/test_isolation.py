@@ -14,7 +14,7 @@ from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
 
 PAGE = "pages/3_Activations_and_BatchNorm.py"
-SHARED_CODE = sorted([*ROOT.glob("makemore/**/*.py"), *ROOT.glob("ui/*.py")])  # imported once, shared by sessions
+SHARED_CODE = sorted([*ROOT.glob("makemore/**/*.py"), *ROOT.glob("ui/**/*.py")])  # imported once, shared by sessions
 ALL_CODE = SHARED_CODE + sorted([ROOT / "streamlit_app.py", *ROOT.glob("pages/*.py")])
 MUTATING_METHODS = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault",
                     "add", "discard", "sort", "reverse", "__setitem__", "__delitem__"}
@@ -153,13 +153,16 @@ def test_cache_resource_holds_only_read_only_objects():
 
 @pytest.mark.slow
 def test_the_app_shares_the_cpu_between_sessions_from_startup():
-    """Every page imports ui.settings; importing it leaves torch one thread per operation and a short GIL
-    switch interval (a training thread gets the GIL back quickly from a session drawing charts)."""
-    probe = ("import sys, torch; torch.set_num_threads(4); import ui.settings; "
+    """Every page calls page_setup first; a server process that has run a page trains on one torch thread per
+    operation and switches the GIL quickly (a training thread gets it back soon from a session drawing charts)."""
+    probe = ("import sys, torch; torch.set_num_threads(4); from streamlit.testing.v1 import AppTest; "
+             "AppTest.from_file('pages/0_Data.py', default_timeout=120).run(); "
              "print(torch.get_num_threads(), sys.getswitchinterval())")
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     threads, interval = proc.stdout.split()[-2:]
     assert threads == "1" and float(interval) <= 0.001
     pages = [p for p in ALL_CODE if p.parent.name == "pages" or p.name == "streamlit_app.py"]
-    assert all("shared_sidebar()" in p.read_text(encoding="utf-8") for p in pages)
+    for page in pages:  # page_setup comes before anything the page draws
+        code = page.read_text(encoding="utf-8")
+        assert "page_setup(" in code and code.index("page_setup(") < code.index("\nst."), page.name

@@ -1,16 +1,11 @@
 """Sessions take turns on the server, in arrival order, and each tick leaves time to redraw."""
-import gc
-import re
 import threading
 import time
 import tomllib
-import weakref
 
 import pytest
 
-from tests.apptest_helpers import open_page
 from tests.conftest import ROOT
-from ui import pacing
 from ui.pacing import (
     AWAY_PER_TRAINING,
     MAX_BUDGET,
@@ -18,10 +13,8 @@ from ui.pacing import (
     MIN_TRAINING_SHARE,
     SEND_SECONDS,
     TICK_SECONDS,
-    Collector,
     FairTurns,
     Pace,
-    SessionCount,
 )
 
 
@@ -74,10 +67,11 @@ def test_the_training_budget_is_what_drawing_and_sending_leave_of_a_tick():
 
 
 def ticks(pace: Pace, count: int, draw: float, away: float) -> float:
-    """Run `count` ticks that draw for `draw` s and come back `away` s after training; the last budget."""
+    """Run `count` ticks that draw for `draw` s and train again `away` s after training (their drawing, the
+    browser's turn and the wait for the timer); the last budget."""
     clock = 0.0
     for _ in range(count):
-        pace.note_tick_start(clock)
+        pace.note_training_start(clock)
         budget = pace.budget()
         clock += budget
         pace.note_training_end(clock)
@@ -100,16 +94,15 @@ def test_a_pause_is_not_time_away_from_training():
     pace = Pace()
     ticks(pace, 50, draw=0.1, away=0.1)
     budget = pace.budget()
-    pace.note_tick_start(pace.trained_at + 0.1)  # the Pause click's rerun
-    pace.note_training_end(None)
-    pace.note_tick_start(3600.0)  # an hour later, Train again
+    pace.note_training_end(None)  # the Pause click's rerun draws and does not train
+    pace.note_training_start(3600.0)  # an hour later, Train again
     assert pace.budget() == pytest.approx(budget)
 
 
 def test_a_throttled_timer_counts_no_more_than_the_longest_budget_needs():
     pace = Pace()
     ticks(pace, 50, draw=0.1, away=0.1)
-    pace.note_tick_start(pace.trained_at + 600.0)  # a hidden tab: its browser fires the timer once a minute or less
+    pace.note_training_start(pace.trained_at + 600.0)  # a hidden tab: its browser fires the timer once a minute or less
     assert pace.away_seconds <= MAX_BUDGET * AWAY_PER_TRAINING
     assert ticks(pace, 4, draw=0.1, away=0.1) < MAX_BUDGET  # back in view, the pace recovers within a few ticks
 
@@ -120,56 +113,3 @@ def test_the_server_skips_streamlits_full_collection_after_every_run():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["postScriptGC"] is False
     assert SEND_SECONDS < 0.1
-
-
-def test_the_server_counts_the_sessions_that_trained_recently():
-    count = SessionCount()
-    assert count.note("a", 0.0) == 1
-    assert count.note("b", 1.0) == 2
-    assert count.note("a", 5.0) == 2  # the same session again
-    assert count.note("c", 12.0) == 2  # b last trained 11 s ago: its tab closed, or it paused
-    assert count.note("c", 30.0, window=30.0) == 2  # a crowded server redraws each less often: a wider window keeps a
-
-
-@pytest.mark.slow
-def test_the_status_line_says_how_many_sessions_share_the_server_and_how_often_it_redraws(monkeypatch):
-    count = SessionCount()
-    monkeypatch.setattr(pacing, "SERVER_SESSIONS", count)  # not the sessions of earlier tests in this process
-    at = open_page("pages/3_Activations_and_BatchNorm.py")
-    at = at.button(key="diag_train").click().run()  # the first tick trains and draws at once
-    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
-    assert status.endswith("· alone on this server"), status  # no interval yet: one tick so far
-    now = time.perf_counter()
-    for other in ("other-1", "other-2"):
-        count.note(other, now)  # two classmates trained on this server a moment ago
-    at = at.run()  # the next tick
-    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
-    match = re.search(r"· 3 sessions share this server: redraws every ~(\d+\.\d) s$", status)
-    assert match, status
-    assert 0 < float(match.group(1)) < 600
-    at = at.button(key="diag_pause").click().run()
-    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
-    assert "share this server" not in status and "alone" not in status  # only while training
-    at = at.button(key="diag_train").click().run()  # the pause is not a redraw interval
-    status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
-    assert re.search(r"· (alone on|3 sessions share) this server$", status), status
-
-
-def test_the_collector_frees_reference_cycles_that_python_left():
-    class Network:  # a departed session's run: it and its trainer refer to each other
-        pass
-
-    run = Network()
-    run.itself = run
-    left = weakref.ref(run)
-    del run
-    gc.disable()  # Python's own collection, which a server full of torch objects seldom reaches
-    try:
-        assert left() is not None
-        Collector(seconds=0.05).start()
-        deadline = time.monotonic() + 5
-        while left() is not None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert left() is None
-    finally:
-        gc.enable()

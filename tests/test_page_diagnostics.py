@@ -43,21 +43,23 @@ def test_steps_draw_every_chart_and_table():
     assert len(charts(at)) == 7  # loss, activations, saturation, pre-activations, grads, weight grads, ud
     at.toggle(key="diag_show_linear").set_value(True).run()
     assert len(charts(at)) == 8  # + the Linear outputs before BatchNorm
-    loss = chart_with_columns(at, "step", "loss", "smoothed")[0]["data"]
-    assert any(len(frame) == 100 for frame in loss)
-    sat = chart_with_columns(at, "example", "neuron", "dead")[0]["data"][0]
-    assert sat["example"].nunique() == 32 and sat["neuron"].nunique() == 100
+    loss = chart_with_columns(at, "step", "loss", "low", "high")[0]["data"]
+    assert any(len(frame) == 100 and frame["last"].max() == 99 for frame in loss)  # 100 windows of 1 step
+    sat = chart_with_columns(at, "example", "neuron", "dead")[0]
+    encoding = sat["spec"]["encoding"]  # the whole batch x width grid, and a mark for each saturated cell only
+    assert encoding["y"]["scale"]["domain"] == list(range(32)) and encoding["x"]["scale"]["domain"] == list(range(100))
+    assert sat["data"][0]["dead"].all()
     ud = chart_with_columns(at, "step", "name", "log10_ratio")[0]["data"]
     assert any(frame["name"].nunique() == 7 for frame in ud)  # C and the six weight matrices
     assert len(at.dataframe) == 3 and len(activation_rows(at)) == 5
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("diag_depth", 3, "depth 5 → 3"),
-    ("diag_width", 50, "width 100 → 50"),
+    ("diag_depth", 3, "hidden layers 5 → 3"),
+    ("diag_width", 50, "neurons per layer 100 → 50"),
     ("diag_batchnorm", False, "BatchNorm on → off"),
     ("diag_nonlinearity", "relu", "nonlinearity tanh → relu"),
-    ("diag_gain", 2.0, "gain 1 → 2"),
+    ("diag_gain", 2.0, "init gain 1 → 2"),
     ("diag_output_scale", 0.01, "output scale 0.1 → 0.01"),
 ])
 def test_changing_the_network_resets_it_and_says_so(key, value, expected):
@@ -213,12 +215,12 @@ def test_walkthrough_sets_the_controls_forward_and_back():
 
 def test_presenter_mode_folds_the_controls_and_enlarges_charts():
     at = step(open_page(PAGE), 1)
-    normal = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
+    normal = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
     assert in_a_column(at, "Activations") and in_a_column(at, "Update : data ratio")
     at.toggle(key="shared_presenter__w").set_value(True).run()
     controls = next(e for e in at.expander if e.label == "Controls")
     assert any(s.key == "diag_depth__w" for s in controls.slider)
-    presented = chart_with_columns(at, "step", "loss", "smoothed")[0]["spec"]
+    presented = chart_with_columns(at, "step", "loss", "low", "high")[0]["spec"]
     assert presented["height"] > normal["height"]
     assert "config" not in normal and presented["config"]["axis"]["labelFontSize"] >= 14  # readable from the back
     assert at.query_params["present"] == "1"

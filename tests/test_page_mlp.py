@@ -51,8 +51,8 @@ def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
     table = results(at)["this run, step 100"]
     for split in ("train", "dev", "test"):
         assert float(table[split]) == pytest.approx(trainer.evaluate(split), abs=5e-5)
-    loss = chart_with_columns(at, "step", "loss", "smoothed")[0]
-    assert any(len(frame) == 100 for frame in loss["data"])
+    loss = chart_with_columns(at, "step", "loss", "low", "high")[0]
+    assert any(len(frame) == 100 and frame["last"].max() == 99 for frame in loss["data"])  # windows of 1 step
     assert loss["spec"]["title"] == "Loss: train per step and dev"
 
 

@@ -106,10 +106,9 @@ def test_the_leaderboard_lists_every_run_with_its_size_time_and_losses(small_lis
 
 def test_the_live_tick_trains_the_page_run(small_list):
     """run_every never fires under AppTest: drive the live area's chunk function directly."""
-    from ui.live import tick
     at = choose(open_page(PAGE, **small_list), "bow")
     run = at.session_state["models_run"]
-    assert tick(run, budget=60, max_steps=25) == 25
+    assert run.train_for(60, max_steps=25) == 25
     assert run.trainer.step == 25 and run.trainer.snapshot is not None
 
 

@@ -70,6 +70,25 @@ def test_checkpoint_round_trip_gives_the_same_samples(trained):
     assert [s.name for s in a] == [s.name for s in b]
 
 
+def test_a_part_4_checkpoint_of_older_versions_loads_and_samples(default_data):
+    """Older versions kept part 4's way of training in its model config (`manual_backward: True`); now the
+    training config says it (gradients="by_hand"), and a checkpoint with the old key still loads."""
+    preset = PRESETS["backprop"]
+    trainer = build_trainer(preset.model, preset.train, default_data, preset.seed)
+    trainer.advance(20)
+    payload = torch.load(io.BytesIO(checkpoint.to_bytes(trainer.model, default_data.vocab, default_data.words)),
+                         weights_only=True)
+    assert "manual_backward" not in payload["config"]
+    payload["config"]["manual_backward"] = True  # what the older versions wrote
+    old = io.BytesIO()
+    torch.save(payload, old)
+    loaded = checkpoint.from_bytes(old.getvalue())
+    assert loaded.model.config == trainer.model.config
+    assert all(torch.equal(a, b) for a, b in zip(loaded.model.state_dict().values(), trainer.model.state_dict().values()))
+    assert [s.name for s in sample_names(loaded.model, loaded.vocab, 5, seed=1)] == \
+           [s.name for s in sample_names(trainer.model, default_data.vocab, 5, seed=1)]
+
+
 def test_checkpoint_with_code_is_refused():
     class Evil:
         def __reduce__(self):

@@ -6,7 +6,8 @@ import torch
 
 from makemore.models import ConfigError, DeepMLPConfig
 from makemore.training import TrainConfig, build_trainer
-from makemore.training.sweep import Sweep, tanh_of_twice_
+from makemore.engine.stages import tanh_of_twice_
+from makemore.training.sweep import Sweep
 
 SMALL = DeepMLPConfig(n_hidden=32, n_layers=3)
 TRAIN = TrainConfig(steps=1000, stats_every=10)
@@ -38,7 +39,8 @@ def test_each_copy_is_its_single_run(default_data, setting, values, batchnorm, n
 def test_copies_differ_as_their_setting_says(default_data):
     sweep = Sweep(replace(SMALL, batchnorm=False), TRAIN, default_data, 3, "gain", [0.2, 5 / 3, 5.0])
     sweep.advance(21)
-    saturation = sweep.saturation_history.values  # (3 statistics steps, 3 copies), percent
+    steps, saturation = sweep.saturation()  # (3 statistics steps, 3 copies), percent
+    assert steps.tolist() == [0, 10, 20]
     assert saturation.shape == (3, 3) and ((saturation >= 0) & (saturation <= 100)).all()
     assert (saturation[0, 0] < saturation[0, 1] < saturation[0, 2]).item()  # a larger gain saturates tanh more
     assert sweep.labels == ["gain 0.2", "gain 1.667", "gain 5"]

@@ -1,12 +1,18 @@
 """The step-wise trainer: schedule, history bounds, divergence, determinism."""
 from dataclasses import replace
 
+import pytest
 import torch
 
-from makemore.models import DeepMLPConfig
+from makemore import engine
+from makemore.lessons import backprop_twins
+from makemore.models import ConfigError, DeepMLPConfig
 from makemore.presets import PRESETS
 from makemore.stats.history import History
-from makemore.training import TrainConfig, build_trainer
+from makemore.training import Stepper, Trainable, TrainConfig, build_trainer, train_config_from_dict
+from makemore.training.autograd_step import AutogradStep
+from makemore.training.by_hand import ByHandStep
+from makemore.training.sweep import Sweep
 
 
 def small_deep(**kw):
@@ -42,6 +48,44 @@ def test_learning_rate_change_is_recorded(default_data):
     t.advance(10)
     t.set_lr(0.5)
     assert t.lr_changes == [(10, 0.5)] and t.lr_at(10) == 0.5
+
+
+def test_each_choice_of_gradients_has_its_stepper(default_data):
+    part4 = PRESETS["backprop"].model
+    for gradients, kind in {"fast": engine.FastStep, "autograd": AutogradStep, "by_hand": ByHandStep}.items():
+        trainer = build_trainer(part4, TrainConfig(steps=10, gradients=gradients), default_data, 1)
+        assert type(trainer.stepper) is kind and isinstance(trainer.stepper, Stepper)
+        assert trainer.advance(3) == 3 and torch.isfinite(trainer.loss_history.values).all()
+    sweep = Sweep(small_deep(), TrainConfig(steps=10), default_data, 1, "gain", [1.0, 2.0])
+    assert isinstance(sweep.trainer.stepper, Stepper) and sweep.trainer.stepper.copies == 2
+    with pytest.raises(ConfigError, match="part 4's MLP"):
+        build_trainer(small_deep(), TrainConfig(gradients="by_hand"), default_data, 1)
+    with pytest.raises(ValueError, match="unknown gradients 'exact'"):
+        build_trainer(small_deep(), TrainConfig(gradients="exact"), default_data, 1)
+
+
+def test_a_training_config_saved_by_older_versions_still_reads():
+    assert train_config_from_dict({"steps": 5, "exact": True}) == TrainConfig(steps=5, gradients="autograd")
+    assert train_config_from_dict({"steps": 5, "exact": False}) == TrainConfig(steps=5)
+    assert train_config_from_dict({"gradients": "by_hand"}) == TrainConfig(gradients="by_hand")
+    # a checkpoint is data from anyone: a setting no version had, or one of the wrong type, is named and refused
+    with pytest.raises(ValueError, match="does not know: unknown"):
+        train_config_from_dict({"steps": 5, "unknown": 1})
+    with pytest.raises(ValueError, match="steps must be int"):
+        train_config_from_dict({"steps": "five"})
+
+
+def test_a_trainer_a_sweep_and_the_twins_are_trainables_a_page_can_drive(default_data):
+    train = TrainConfig(steps=40, stats_every=10)
+    trainables = [build_trainer(small_deep(), train, default_data, 1),
+                  Sweep(small_deep(), train, default_data, 1, "gain", [1.0, 2.0]),
+                  backprop_twins.build_twins(PRESETS["backprop"].model, train, default_data, 1)]
+    for trainable in trainables:
+        assert isinstance(trainable, Trainable) and not trainable.done
+        assert trainable.advance(15) == 15 and trainable.step == 15
+        assert trainable.advance_for(60.0, max_steps=5) == 5 and trainable.step == 20
+        assert trainable.advance_for(60.0) == 20 and trainable.step == 40 and trainable.done
+        assert trainable.advance(1) == 0 and trainable.advance_for(1.0) == 0
 
 
 def test_divergence_stops_with_the_step(default_data):

@@ -158,15 +158,18 @@ def checkpoint_bytes(rec: RunRecord) -> bytes:
 
 
 def restore(raw: bytes, filename: str) -> RunRecord:
-    """Add an uploaded checkpoint to the session's runs (raises CheckpointError for a bad file)."""
+    """Add an uploaded checkpoint to the session's runs (raises CheckpointError for a bad file or when the
+    session already keeps MAX_RUNS runs). Its fields are checked by checkpoint.from_bytes."""
+    if len(registry()) >= MAX_RUNS:
+        raise checkpoint.CheckpointError(f"this session already keeps {MAX_RUNS} runs, the most it can: remove "
+                                         "one on the Compare page, then upload again.")
     ckpt = checkpoint.from_bytes(raw, source=filename)
     meta = ckpt.meta
-    train_config = TrainConfig(**meta["train_config"]) if isinstance(meta.get("train_config"), dict) else TrainConfig()
     curve = meta.get("loss_curve") or {"step": [], "loss": []}
     rec = RunRecord(
         new_run_id(), meta.get("label", filename), "uploaded", ckpt.model, ckpt.vocab, ckpt.words, ckpt.model.config,
-        train_config, int(meta.get("seed", 0)), int(meta.get("sample_seed", 2147483647 + 10)),
-        meta.get("data_label", "from the checkpoint"), int(meta.get("steps", 0)), float(meta.get("seconds", 0.0)),
+        meta.get("train_config", TrainConfig()), meta.get("seed", 0), meta.get("sample_seed", 2147483647 + 10),
+        meta.get("data_label", "from the checkpoint"), meta.get("steps", 0), meta.get("seconds", 0.0),
         meta.get("first_loss"), dict(meta.get("losses", {})), pd.DataFrame(curve), pd.DataFrame(),
         list(meta.get("evals", [])), meta.get("diverged_at"), meta.get("diverged_reason", ""))
     registry()[rec.run_id] = rec

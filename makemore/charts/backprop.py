@@ -4,13 +4,20 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, downsample, empty_chart
-from .training import smoothed
+from .core import HEIGHT, empty_chart, window_means
 
 EXACT_FLOOR = 1e-12  # where a difference of exactly 0 is drawn on the log axis
 BASELINE = 1e-13  # where the bars start: a log axis has no zero
-VERDICTS = alt.Scale(domain=["exact", "approximate", "wrong"], range=["#2ca02c", "#98df8a", "#d62728"])
+# Okabe-Ito's bluish green (a pale tint of it for "approximate") and vermillion: told apart with any colour vision
+VERDICT_COLORS = {"exact": "#009E73", "approximate": "#80CEB9", "wrong": "#D55E00"}
+VERDICTS = alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values()))
 TWIN_STYLE = {"hand-written": ("#1f77b4", []), "autograd": ("#ff7f0e", [6, 4])}
+
+
+def verdict_labels(table: pd.DataFrame) -> list[str]:
+    """exact / approximate / wrong for each row of a check table (columns exact, approximate)."""
+    return [("exact" if exact else "approximate") if close else "wrong"
+            for exact, close in zip(table["exact"], table["approximate"])]
 
 
 def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
@@ -20,9 +27,7 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
     """
     if table.empty:
         return empty_chart("Nothing checked yet", height)
-    verdicts = [("exact" if exact else "approximate") if close else "wrong"
-                for exact, close in zip(table["exact"], table["approximate"])]
-    frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdicts)
+    frame = table.assign(shown=table["maxdiff"].clip(lower=EXACT_FLOOR), verdict=verdict_labels(table))
     return alt.Chart(frame, height=height).mark_bar().encode(
         y=alt.Y("tensor:N", sort=list(frame["tensor"]), title="gradient of"),
         x=alt.X("shown:Q", scale=alt.Scale(type="log", domainMin=BASELINE),
@@ -37,23 +42,21 @@ def gradcheck_chart(table: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
 
 
 def twin_loss_chart(frame: pd.DataFrame, height: int = HEIGHT) -> alt.Chart:
-    """The two twins' smoothed loss curves on the same axes: solid hand-written, dashed autograd.
+    """The two twins' loss (means over windows of steps) on the same axes: solid hand-written, dashed autograd.
 
     frame: step, loss, backward ("hand-written" or "autograd").
     """
     if frame.empty:
         return empty_chart("Press Train or Step to train both twins", height)
-    parts = [downsample(part.assign(smoothed=smoothed(part, "loss")))
-             for _, part in frame.groupby("backward", sort=False)]
-    frame = pd.concat(parts, ignore_index=True)
+    frame = window_means(frame, by="backward")
     names = list(TWIN_STYLE)
     return alt.Chart(frame, height=height).mark_line(strokeWidth=2.5).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("smoothed:Q", title="loss (smoothed)", scale=alt.Scale(zero=False)),
+        y=alt.Y("loss:Q", title="loss (window means)", scale=alt.Scale(zero=False)),
         color=alt.Color("backward:N", title="backward pass",
                         scale=alt.Scale(domain=names, range=[TWIN_STYLE[n][0] for n in names])),
         strokeDash=alt.StrokeDash("backward:N", title="backward pass",
                                   scale=alt.Scale(domain=names, range=[TWIN_STYLE[n][1] for n in names])),
-        tooltip=[alt.Tooltip("backward:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", title="smoothed loss",
-            format=".4f")],
+        tooltip=[alt.Tooltip("backward:N"), alt.Tooltip("first:Q", title="from step"), alt.Tooltip("last:Q", title="to step"),
+                 alt.Tooltip("loss:Q", title="mean loss", format=".4f")],
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, LOSS_PADDING, downsample, empty_chart, layered
-from .training import healthy_pace_guide, smoothed
+from .core import HEIGHT, LOSS_PADDING, downsample, empty_chart, layered, window_means
+from .training import healthy_pace_guide
 
 RUN_COLOR = dict(scale=alt.Scale(scheme="category10"), title="run",
                  legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=600))
@@ -21,17 +21,19 @@ def with_legend(height: int, runs: int) -> int:
 
 def runs_loss_chart(losses: pd.DataFrame, evals: pd.DataFrame | None = None, log_scale: bool = True,
                     height: int = HEIGHT) -> alt.Chart:
-    """Smoothed training loss of each run (lines) and its dev loss (points). losses/evals: run, step, loss."""
+    """Each run's training loss as means over windows of steps (lines) and its dev loss (points).
+    losses/evals: run, step, loss."""
     if losses.empty:
         return empty_chart("Pick runs that trained to compare their losses", height)
-    parts = [part.assign(smoothed=smoothed(part, "loss")) for _, part in losses.groupby("run", sort=False)]
-    frame = downsample(pd.concat(parts, ignore_index=True), by="run")
+    frame = window_means(losses, by="run")
     scale = alt.Scale(type="log" if log_scale else "linear", zero=False, nice=False, padding=LOSS_PADDING)
     color = alt.Color("run:N", **RUN_COLOR)
     layers = [alt.Chart(frame).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("smoothed:Q", title="training loss, smoothed" + (" (log scale)" if log_scale else ""), scale=scale),
-        color=color, tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("smoothed:Q", format=".4f")])]
+        y=alt.Y("loss:Q", title="training loss, window means" + (" (log scale)" if log_scale else ""), scale=scale),
+        color=color, tooltip=[alt.Tooltip("run:N"), alt.Tooltip("first:Q", title="from step"),
+                              alt.Tooltip("last:Q", title="to step"),
+                              alt.Tooltip("loss:Q", title="mean loss", format=".4f")])]
     if evals is not None and not evals.empty:
         layers.append(alt.Chart(evals).mark_point(filled=True, size=70).encode(
             x=alt.X("step:Q"), y=alt.Y("loss:Q", scale=scale), color=color, shape=alt.ShapeValue("diamond"),

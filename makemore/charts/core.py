@@ -1,13 +1,15 @@
 """What every chart shares: the layer colours, the standard size and downsampling."""
 from __future__ import annotations
 
+import itertools
 import re
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-MAX_POINTS = 2000  # points per line sent to the browser on each redraw
+MAX_POINTS = 1000  # points per line sent to the browser on each redraw: about one a pixel of a laptop's chart (each
+#                    costs the browser a mark to encode and draw at every redraw; see docs/performance-live.md)
 HEIGHT = 260
 HIDDEN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                  "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a"]
@@ -15,6 +17,7 @@ EMBEDDING_COLOR = "#7f7f7f"
 OUTPUT_COLOR = "#222222"
 REFERENCE_COLOR = "#d62728"  # the uniform guess, -ln(1/vocab)
 LOSS_PADDING = 12  # pixels between a loss chart's lowest / highest value and its edges
+SMOOTHING_WINDOWS = 100  # windows of steps a smoothed loss curve averages over, at most
 
 
 def block_order(blocks) -> list[str]:
@@ -62,6 +65,38 @@ def downsample(frame: pd.DataFrame, max_points: int = MAX_POINTS, by: str | list
     position = np.empty(len(frame), dtype=np.int64)
     position[np.argsort(group, kind="stable")] = np.arange(len(frame)) - np.repeat(first_row, counts)
     return frame[_evenly_spaced(position, counts[group], max_points)].reset_index(drop=True)
+
+
+def window_means(frame: pd.DataFrame, column: str = "loss", windows: int = SMOOTHING_WINDOWS,
+                 by: str | None = None, width: int | None = None) -> pd.DataFrame:
+    """The lecture's smoothing, `lossi.view(-1, w).mean(1)`: the mean of `column` over each window of w
+    consecutive steps (w a round number giving at most `windows` windows), drawn at the middle of the steps
+    it averages, so it does not lag behind a falling curve as a trailing average does; with the 10th and 90th
+    percentiles of the window (the band a noisy per-step loss fills).
+
+    frame: step, column (and `by`, one curve per value). Returns step, column, low, high, first, last (and by).
+    width: the window's steps, when the caller sets it (e.g. the same for curves drawn together).
+    """
+    columns = [by] if by else []
+    if frame.empty:
+        return pd.DataFrame(columns=columns + ["step", column, "low", "high", "first", "last"])
+    width = width or window_width(int(frame["step"].max()) + 1, windows)
+    keys = columns + [frame["step"] // width]
+    grouped = frame.groupby(keys, sort=False)
+    out = grouped.agg(step=("step", "mean"), value=(column, "mean"), first=("step", "min"), last=("step", "max"))
+    quantiles = grouped[column].quantile([0.1, 0.9]).unstack()
+    out = out.assign(low=quantiles[0.1].to_numpy(), high=quantiles[0.9].to_numpy()).rename(columns={"value": column})
+    out = out.reset_index(level=by, drop=False) if by else out
+    return out.reset_index(drop=True)[columns + ["step", column, "low", "high", "first", "last"]]
+
+
+def window_width(steps: int, windows: int = SMOOTHING_WINDOWS) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... steps that cuts `steps` into at most `windows` windows."""
+    width = 1
+    for factor in itertools.cycle((2, 2.5, 2)):  # 1, 2, 5, 10, 20, 50, ...
+        if -(-steps // width) <= windows:
+            return width
+        width = int(width * factor)
 
 
 def _evenly_spaced(position: np.ndarray, size: np.ndarray, m: int) -> np.ndarray:

@@ -39,13 +39,19 @@ def lr_finder_chart(sweep: pd.DataFrame, suggestion=None, height: int = HEIGHT) 
     return layered(*layers, height=height)
 
 
-def embedding_chart(frame: pd.DataFrame, axis: str, height: int = HEIGHT + 80) -> alt.Chart:
-    """Every character as a labelled dot at its (2-D) embedding. frame: label, kind, x, y."""
+def embedding_chart(frame: pd.DataFrame, axis: str, height: int = HEIGHT + 80,
+                    extent: tuple[float, float, float, float] | None = None) -> alt.Chart:
+    """Every character as a labelled dot at its (2-D) embedding. frame: label, kind, x, y.
+
+    extent: (x min, x max, y min, y max) of the axes (lessons.mlp.grown_extent, for a plot that redraws
+    while it trains); default, the dots'.
+    """
     if frame.empty:
         return empty_chart("No embedding yet", height)
+    x_domain, y_domain = (alt.Undefined, alt.Undefined) if extent is None else (list(extent[:2]), list(extent[2:]))
     base = alt.Chart(frame).encode(
-        x=alt.X("x:Q", title=f"{axis} 1", scale=alt.Scale(zero=False, nice=False, padding=20)),
-        y=alt.Y("y:Q", title=f"{axis} 2", scale=alt.Scale(zero=False, nice=False, padding=20)),
+        x=alt.X("x:Q", title=f"{axis} 1", scale=alt.Scale(zero=False, nice=False, padding=20, domain=x_domain)),
+        y=alt.Y("y:Q", title=f"{axis} 2", scale=alt.Scale(zero=False, nice=False, padding=20, domain=y_domain)),
         tooltip=[alt.Tooltip("label:N", title="character"), alt.Tooltip("kind:N"), alt.Tooltip("x:Q", format=".3f"),
                  alt.Tooltip("y:Q", format=".3f")])
     dots = base.mark_circle(size=320, opacity=0.85).encode(

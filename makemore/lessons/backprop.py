@@ -199,8 +199,8 @@ def _autograd_pass(model, Xb: torch.Tensor, Yb: torch.Tensor):
 
 
 def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = None) -> pd.DataFrame:
-    """One row per tensor (in the lecture's order): its stage and forward step, and whether the
-    hand-written gradient is exactly / approximately autograd's."""
+    """One row per tensor (in the lecture's order): its stage and forward step, whether the
+    hand-written gradient is exactly / approximately autograd's, and autograd's largest |gradient|."""
     if mistake is not None and mistake not in MISTAKES:
         raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
     p, t = _autograd_pass(model, Xb, Yb)
@@ -211,8 +211,9 @@ def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = N
     rows = []
     for name in CHECK_ORDER:
         stage, forward = STEPS[name]
-        rows.append({**compare(name, d[name], autos[name], scales[name]), "stage": stage, "forward": forward})
-    return pd.DataFrame(rows)[["tensor", "stage", "forward", "shape", "exact", "approximate", "maxdiff"]]
+        rows.append({**compare(name, d[name], autos[name], scales[name]), "stage": stage, "forward": forward,
+                     "grad_max": autos[name].abs().max().item()})
+    return pd.DataFrame(rows)[["tensor", "stage", "forward", "shape", "exact", "approximate", "maxdiff", "grad_max"]]
 
 
 def verdict(table: pd.DataFrame) -> str:

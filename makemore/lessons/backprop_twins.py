@@ -1,8 +1,9 @@
 """Part 4's MLP trained twice side by side: once by the hand-written backward pass, once by autograd.
 
 Both twins start from the same initialization and draw the same minibatches (same seed), and both
-run the lecture's own operations (`TrainConfig.exact`), so their loss curves should coincide up to
-float32 rounding: the proof that the hand-written gradients are right.
+run the lecture's own operations (`TrainConfig.gradients` "by_hand" and "autograd", not the fused
+engine), so their loss curves should coincide up to float32 rounding: the proof that the
+hand-written gradients are right. Whether they are training is the page's to know.
 """
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ BACKWARDS = ("hand-written", "autograd")  # how each twin gets its gradients
 
 @dataclass
 class Twins:
-    manual: Trainer  # gradients from backprop.fused_gradients
+    manual: Trainer  # gradients from by_hand.fused_gradients
     autograd: Trainer  # gradients from loss.backward()
-    running: bool = False
     results: pd.DataFrame = field(default_factory=pd.DataFrame)  # split losses of both, see `evaluate`
     results_step: int = -1  # the step `results` were measured at
 
@@ -33,43 +33,32 @@ class Twins:
         return self.manual.done or self.autograd.done
 
     @property
-    def status(self) -> str:
-        if self.done:
-            return "finished"
-        return "training" if self.running else ("paused" if self.step else "ready")
-
-    @property
     def trainers(self) -> dict[str, Trainer]:
         return dict(zip(BACKWARDS, (self.manual, self.autograd)))
+
+    def advance(self, n: int) -> int:
+        """n steps of both twins (fewer at the end of the schedule); returns how many."""
+        done = self.manual.advance(n)
+        self.autograd.advance(done)
+        return done
+
+    def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train both twins the same number of steps in about `seconds`.
+
+        The hand-written twin gets the share of the time it has needed so far, then the autograd
+        twin catches up with it, so the two never drift apart by a step.
+        """
+        spent = self.manual.seconds + self.autograd.seconds
+        share = self.manual.seconds / spent if spent > 0 else 0.5
+        done = self.manual.advance_for(seconds * share, max_steps)
+        self.autograd.advance(done)
+        return done
 
 
 def build_twins(model_config, train_config: TrainConfig, data, seed: int, device: str = "cpu") -> Twins:
     """Two fresh copies of the part-4 MLP (same seed): one trained by hand, one by autograd."""
-    exact = replace(train_config, exact=True)  # the lecture's operations, not the fused fast path
-    return Twins(build_trainer(replace(model_config, manual_backward=True), exact, data, seed, device),
-                 build_trainer(replace(model_config, manual_backward=False), exact, data, seed, device))
-
-
-def advance(twins: Twins, n: int) -> int:
-    """n steps of both twins (fewer at the end of the schedule); returns how many."""
-    done = twins.manual.advance(n)
-    twins.autograd.advance(done)
-    return done
-
-
-def tick(twins: Twins, budget: float, max_steps: int | None = None) -> int:
-    """Train both twins the same number of steps in about `budget` seconds; stop running when done.
-
-    The hand-written twin gets the share of the budget it has needed so far, then the autograd
-    twin catches up with it, so the two never drift apart by a step.
-    """
-    spent = twins.manual.seconds + twins.autograd.seconds
-    share = twins.manual.seconds / spent if spent > 0 else 0.5
-    done = twins.manual.advance_for(budget * share, max_steps)
-    twins.autograd.advance(done)
-    if twins.done:
-        twins.running = False
-    return done
+    return Twins(build_trainer(model_config, replace(train_config, gradients="by_hand"), data, seed, device),
+                 build_trainer(model_config, replace(train_config, gradients="autograd"), data, seed, device))
 
 
 def loss_frame(twins: Twins) -> pd.DataFrame:

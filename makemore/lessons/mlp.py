@@ -94,3 +94,15 @@ def embedding_frame(C: torch.Tensor, itos) -> tuple[pd.DataFrame, str]:
     frame = pd.DataFrame({"char": list(itos), "label": [visible(ch) for ch in itos], "kind": kinds,
                           "x": xy[:, 0].numpy(), "y": xy[:, 1].numpy()})
     return frame, axis
+
+
+def grown_extent(frame: pd.DataFrame, previous: tuple[float, float, float, float] | None = None
+                 ) -> tuple[float, float, float, float]:
+    """(x min, x max, y min, y max) of the embedding frame's dots and of `previous`: axes for a plot that
+    redraws while it trains, which only widen, so the dots move on still axes instead of the axes
+    rescaling to them at every redraw (and a cluster that tightens is seen to tighten)."""
+    extent = (float(frame["x"].min()), float(frame["x"].max()), float(frame["y"].min()), float(frame["y"].max()))
+    if previous is None:
+        return extent
+    return (min(extent[0], previous[0]), max(extent[1], previous[1]), min(extent[2], previous[2]),
+            max(extent[3], previous[3]))

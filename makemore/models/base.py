@@ -49,7 +49,6 @@ class LanguageModel(nn.Module):
 
     config: object
     fits_by_counting: ClassVar[bool] = False  # True: trained by counting, not by gradient steps
-    manual_backward: bool = False  # True: trained with a hand-written backward pass (part 4)
 
     @property
     def block_size(self) -> int:

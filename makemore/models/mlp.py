@@ -42,7 +42,7 @@ class MLPConfig:
     batchnorm: str = "none"  # "none"; "std": part 3's form (std, no eps); "var": var + eps (part 4)
     bn_momentum: float = 0.001  # running statistics: 0.999 * old + 0.001 * batch
     bn_init_noise: float = 0.0  # part 4: gain = 1 + noise*randn, bias = noise*randn (drawn last)
-    manual_backward: bool = False  # part 4: train with the hand-written backward pass
+    # (how part 4 trains, by its hand-written backward pass, is the training config's: gradients="by_hand")
 
 
 class MLP(ConcatEmbeddingNet):
@@ -70,7 +70,6 @@ class MLP(ConcatEmbeddingNet):
             layers.append(bn)
         layers += [Tanh(), Linear(W2, b2)]
         self.layers = nn.ModuleList(layers)
-        self.manual_backward = config.manual_backward
 
 
 def _scaled(t: torch.Tensor, scale: float) -> torch.Tensor:

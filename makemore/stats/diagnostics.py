@@ -263,11 +263,16 @@ def saturation_frame(snapshot: Snapshot, layer_index: int) -> pd.DataFrame:
     })
 
 
-def dead_neurons(snapshot: Snapshot, layer_index: int) -> int:
-    """Neurons saturated (dead mask) for every example of the batch: the white columns."""
+def dead_units(snapshot: Snapshot, layer_index: int) -> torch.Tensor:
+    """(units,) which neurons of a nonlinearity layer are saturated (dead mask) for every example of
+    the batch: the white columns."""
     rec = next(r for r in snapshot.layers if r.index == layer_index)
-    mask = rec.dead.reshape(-1, rec.dead.shape[-1])
-    return int(mask.all(0).sum())
+    return rec.dead.reshape(-1, rec.dead.shape[-1]).all(0)
+
+
+def dead_neurons(snapshot: Snapshot, layer_index: int) -> int:
+    """How many neurons are dead on the batch (see dead_units)."""
+    return int(dead_units(snapshot, layer_index).sum())
 
 
 def update_ratio_frame(steps: torch.Tensor, values: torch.Tensor, names: list[str],

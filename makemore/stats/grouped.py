@@ -25,12 +25,20 @@ def std_rows(rows: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(centered, dim=-1) / (rows.shape[-1] - 1) ** 0.5
 
 
-def saturation(layers: Sequence, outs: Sequence[torch.Tensor]) -> torch.Tensor:
-    """(len(outs), 2): saturation % (`layer.saturated`) and std of each nonlinearity's output,
-    one stacked computation per kind of layer and size of output."""
-    summary = torch.zeros((len(outs), 2))
+def saturation(layers: Sequence, outs: Sequence[torch.Tensor], copies: int = 1) -> torch.Tensor:
+    """(copies, len(outs), 2): saturation % (`layer.saturated`) and std of each nonlinearity's output,
+    one stacked computation per kind of layer and size of output. An output of several copies holds
+    their channels side by side, (..., copies * C); each copy gets its own numbers."""
+    summary = torch.zeros((copies, len(outs), 2))
     for group in groups([(type(layer), out.numel()) for layer, out in zip(layers, outs)]):
-        stacked = torch.stack([outs[i].reshape(-1) for i in group])
-        saturated = layers[group[0]].saturated(stacked).float().mean(1) * 100
-        summary[group] = torch.stack([saturated, std_rows(stacked)], 1).cpu()
+        stacked = torch.stack([_per_copy(outs[i], copies) for i in group]).flatten(2)  # (G, copies, n)
+        saturated = layers[group[0]].saturated(stacked).float().mean(-1) * 100
+        summary[:, group] = torch.stack([saturated, std_rows(stacked)], -1).transpose(0, 1).cpu()
     return summary
+
+
+def _per_copy(out: torch.Tensor, copies: int) -> torch.Tensor:
+    """(..., copies * C) -> (copies, rows, C): each copy's values together (for one copy, (1, n))."""
+    if copies == 1:
+        return out.reshape(1, -1)
+    return out.reshape(-1, copies, out.shape[-1] // copies).transpose(0, 1)

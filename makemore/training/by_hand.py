@@ -2,15 +2,16 @@
 
 `fused_gradients` forwards the part-4 MLP (embedding, Linear, BatchNorm with Bessel's correction,
 tanh, Linear) and returns every parameter's gradient from exercises 2-4's compact formulas,
-without autograd. The trainer uses it for `gradients="by_hand"`; lessons/backprop.py checks each
-formula against autograd.
+without autograd. `ByHandStep` trains with them (`TrainConfig(gradients="by_hand")`);
+lessons/backprop.py checks each formula against autograd.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ..models import ConfigError, layers_of
+from ..models import MLP, ConfigError, LanguageModel, layers_of
+from .autograd_step import AutogradStep
 
 BN_EPS = 1e-5
 
@@ -23,8 +24,7 @@ def mlp_parameters(model) -> dict[str, torch.Tensor]:
 
 
 def check_manual_model(model) -> None:
-    cfg = model.config
-    if cfg.batchnorm != "var" or cfg.b1_scale is None:
+    if not isinstance(model, MLP) or model.config.batchnorm != "var" or model.config.b1_scale is None:
         raise ConfigError("the hand-written backward pass is written for part 4's MLP: BatchNorm ('var') and a b1")
 
 
@@ -87,3 +87,18 @@ def fused_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[torch.Te
     grads = one_go_backward(p, f, Xb, Yb)
     by_id = {id(v): grads[k] for k, v in p.items()}
     return loss, [by_id[id(param)] for param in model.parameters()]
+
+
+class ByHandStep(AutogradStep):
+    """The lecture's loop with part 4's gradients: `fused_gradients` instead of `loss.backward()`."""
+
+    def __init__(self, model: LanguageModel, config) -> None:
+        check_manual_model(model)
+        super().__init__(model, config)
+
+    def _gradients(self, Xb, Yb, record: bool) -> torch.Tensor:
+        with torch.no_grad():
+            loss, grads = fused_gradients(self.model, Xb, Yb)
+        for p, grad in zip(self.params, grads):
+            p.grad = grad
+        return loss

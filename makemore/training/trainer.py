@@ -5,9 +5,12 @@ backward, `p.data += -lr * p.grad` with a step decay, and records a bounded loss
 Every `stats_every` steps it also records the update:data ratios and the tanh saturation (their
 histories), and after each chunk of steps the last recorded step becomes the diagnostics snapshot.
 
-Two interchangeable step functions compute the same numbers: `ExactStep`, the lecture's own
-operations through autograd (or part 4's hand-written backward), and the default
-`engine.FastStep`, the same math in a few fused operations (several times faster).
+Its stepper (protocols.Stepper) computes each step, as `TrainConfig.gradients` says: the fast
+engine (`engine.FastStep`, the lecture layers' math in a few fused operations), autograd through
+the lecture's own operations (`AutogradStep`), or part 4's hand-written backward (`ByHandStep`).
+A trainer can also train K copies of one network together on one K-copy engine (a `Sweep`): each
+copy gets its loss history column, its divergence and its statistics; the run stops when all
+copies have diverged.
 """
 from __future__ import annotations
 
@@ -17,19 +20,21 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .. import engine
+from .. import engine, validation
 from ..data import WordData
-from ..layers import Nonlinearity
-from ..models import LanguageModel, build_model, layers_of
-from ..stats import diagnostics, grouped
+from ..models import LanguageModel, build_model
+from ..stats import diagnostics
 from ..stats.history import History
-from . import by_hand
+from .autograd_step import MAX_RECORDINGS, AutogradStep
+from .by_hand import ByHandStep
+from .protocols import Stepper
 
 MAX_EVALS = 1000  # evaluation records kept (older ones thinned)
-MAX_RECORDINGS = 32  # recorded steps whose statistics are computed together (bounds the memory held)
 FIRST_CHUNK = 16  # advance_for: steps in its first chunk, before it knows the speed
 MAX_CHUNK = 2000  # advance_for: most steps in one chunk
 DIVERGENCE_FACTOR = 10.0  # a loss this many times above max(first loss, uniform guess) has diverged
+GRADIENTS = ("fast", "autograd", "by_hand")  # TrainConfig.gradients
+LEGACY_TRAIN_FIELDS = frozenset({"exact"})  # older versions' choice of gradients (see train_config_from_dict)
 
 
 @dataclass
@@ -46,18 +51,45 @@ class TrainConfig:
     #                                  LayerNorm or embeddings (makemore.py until August 2022)
     grad_clip: float | None = None  # clip the gradients' total norm to this before each update (None: never)
     stats_every: int = 10  # take a diagnostics snapshot every k steps (0: never)
-    exact: bool = False  # True: the lecture's own operations (autograd), not the fused fast path
+    gradients: str = "fast"  # how a step's gradients are computed: "fast" (the fused engine, where the model
+    #                          and an SGD step without clipping allow it; autograd otherwise), "autograd" (the
+    #                          lecture's own operations) or "by_hand" (part 4's hand-written backward pass)
+
+
+def train_config_from_dict(data) -> TrainConfig:
+    """A TrainConfig saved as a dict (by a checkpoint: data from anyone), every field checked against its type;
+    older versions' `exact=True` (the lecture's operations) is `gradients="autograd"`. Raises ValueError."""
+    config = validation.dataclass_from_plain(TrainConfig, data, "its training settings", LEGACY_TRAIN_FIELDS)
+    if data.get("exact") and "gradients" not in data:
+        config = replace(config, gradients="autograd")
+    return config
+
+
+def make_stepper(model: LanguageModel, config: TrainConfig) -> Stepper:
+    """The stepper `config.gradients` asks for; "fast" falls back to autograd where the engine cannot go."""
+    if config.gradients not in GRADIENTS:
+        raise ValueError(f"unknown gradients {config.gradients!r}; choose from {', '.join(GRADIENTS)}")
+    if config.gradients == "by_hand":
+        return ByHandStep(model, config)
+    if (config.gradients == "fast" and config.optimizer == "sgd" and config.grad_clip is None
+            and engine.supports(model)):
+        return engine.FastStep(model, MAX_RECORDINGS)
+    return AutogradStep(model, config)
 
 
 def advance_within(trainer, seconds: float, max_steps: int | None = None) -> int:
     """Call `trainer.advance(n)` in chunks until about `seconds` are spent, max_steps are done or
     `trainer.done`; returns the steps taken.
 
-    At least one chunk runs, so a slow machine still makes progress; chunks grow to fill the budget
-    from the measured speed. Works for anything with `advance(n) -> steps` and `done` (a Sweep too).
+    At least one chunk runs, so a slow machine still makes progress; chunks fill the budget from the
+    measured speed: the run's own so far (its `seconds` over its `step`), else FIRST_CHUNK steps to
+    measure it (a full-batch step can take a tenth of a second: 16 of them every tick would overrun a
+    half-second tick threefold). Works for anything with `advance(n) -> steps` and `done` (a Sweep too).
     """
     deadline = time.perf_counter() + seconds
     done, chunk = 0, FIRST_CHUNK
+    if getattr(trainer, "step", 0) > 0 and getattr(trainer, "seconds", 0) > 0:
+        chunk = int(max(1, min(MAX_CHUNK, seconds * trainer.step / trainer.seconds)))
     while not trainer.done and (max_steps is None or done < max_steps):
         t0 = time.perf_counter()
         n = trainer.advance(chunk if max_steps is None else min(chunk, max_steps - done))
@@ -71,30 +103,39 @@ def advance_within(trainer, seconds: float, max_steps: int | None = None) -> int
 
 
 class Trainer:
-    """Owns a model, its generator and its history; `advance(n)` runs the next n steps."""
+    """Owns a model (or K copies of one), its generator and its histories; `advance(n)` runs the next n steps.
 
-    def __init__(self, model: LanguageModel, data: WordData, config: TrainConfig,
-                 generator: torch.Generator, device: str = "cpu") -> None:
-        self.model, self.data, self.config, self.g = model.to(device), data, config, generator
-        self.device = device
-        self.X, self.Y = (t.to(device) for t in model.examples(data, "train"))
-        if model.fits_by_counting:
-            model.fit(self.X, self.Y)
-        self.params = [p for p in model.parameters()]
-        self.param_names = [name for name, _ in model.named_parameters()]
-        fast = (not config.exact and config.optimizer == "sgd" and config.grad_clip is None
-                and engine.supports(model))
-        self.stepper = engine.FastStep(model, MAX_RECORDINGS) if fast else ExactStep(model, config)
+    With K copies (a list of models and a K-copy `stepper`) the losses are (K,) per step, and
+    first_losses, diverged_steps and diverged_reasons say each copy's; `first_loss`, `diverged_at`
+    and `diverged_reason` are the first copy's (the only one of a single run).
+    """
+
+    def __init__(self, model: LanguageModel | list[LanguageModel], data: WordData, config: TrainConfig,
+                 generator: torch.Generator, device: str = "cpu", stepper: Stepper | None = None) -> None:
+        """stepper: how to step (default: what `config.gradients` asks for); K copies need a K-copy engine."""
+        self.models = [m.to(device) for m in (model if isinstance(model, list) else [model])]
+        self.model, self.data, self.config, self.g = self.models[0], data, config, generator
+        self.device, self.copies = device, len(self.models)
+        self.X, self.Y = (t.to(device) for t in self.model.examples(data, "train"))
+        if self.model.fits_by_counting:
+            self.model.fit(self.X, self.Y)
+        self.params = [p for p in self.model.parameters()]
+        self.param_names = [name for name, _ in self.model.named_parameters()]
+        self.stepper = stepper or make_stepper(self.model, config)
         self.step = 0
         self.base_lr = config.lr
-        self.first_loss: float | None = None
-        self.diverged_at: int | None = None
-        self.diverged_reason = ""
-        self._loss_limit = DIVERGENCE_FACTOR * math.log(model.config.vocab_size)  # above it: diverged
+        K = self.copies
+        self.first_losses: list[float | None] = [None] * K
+        self.diverged_steps: list[int | None] = [None] * K
+        self.diverged_reasons = [""] * K
+        self._healthy = torch.ones(K, dtype=torch.bool, device=device)  # copies not diverged
+        self._loss_limit = torch.full((K,), DIVERGENCE_FACTOR * math.log(self.model.config.vocab_size),
+                                      device=device)  # above it: diverged
         self.seconds = 0.0
-        self.loss_history = History(1)
+        self.loss_history = History(K)
         self.update_history = History(max(len(self.params), 1), capacity=2048)
-        self.saturation_history = History(max(len(diagnostics.nonlinearity_indices(model)), 1) * 2, capacity=2048)
+        self.saturation_history = History(max(K * len(diagnostics.nonlinearity_indices(self.model)), 1) * 2,
+                                          capacity=2048)
         self.snapshot: diagnostics.Snapshot | None = None
         self._recordings: list = []  # recorded steps whose statistics are not computed yet
         self._rows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (steps, ratios, saturation)
@@ -109,7 +150,20 @@ class Trainer:
 
     @property
     def diverged(self) -> bool:
-        return self.diverged_at is not None
+        """Every copy has diverged (the one copy of a single run)."""
+        return all(at is not None for at in self.diverged_steps)
+
+    @property
+    def first_loss(self) -> float | None:
+        return self.first_losses[0]
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self.diverged_steps[0]
+
+    @property
+    def diverged_reason(self) -> str:
+        return self.diverged_reasons[0]
 
     def lr_at(self, step: int) -> float:
         decay_at = self.config.lr_decay_at
@@ -141,13 +195,14 @@ class Trainer:
                     break
                 checked = len(losses)
                 self._recordings.append(self.stepper.record(step, lr))
-                if len(self._recordings) == self.stepper.pending_limit:
+                if len(self._recordings) >= self.stepper.pending_limit:
                     self._summarize_recordings()
         if not self.diverged:
             self._cut_at_divergence(losses, checked)
         self.stepper.keep_outputs()
         if losses:
-            self.loss_history.append(torch.arange(self.step, self.step + len(losses)), torch.stack(losses).cpu())
+            steps = torch.arange(self.step, self.step + len(losses))
+            self.loss_history.append(steps, self._blank_diverged(steps, torch.stack(losses).cpu()))
         self.step += len(losses)
         self._finish_statistics()
         self.seconds += time.perf_counter() - start
@@ -167,7 +222,7 @@ class Trainer:
     def _summarize_recordings(self) -> None:
         """Statistics of the queued recorded steps, computed together; the last one may become the snapshot."""
         ratios, saturation = self.stepper.statistics(self._recordings)
-        self._rows.append((torch.tensor([r.step for r in self._recordings]), ratios, saturation))
+        self._rows.append((torch.tensor([r.step for r in self._recordings]), ratios, saturation.flatten(1)))
         self._last_recording = (self._recordings[-1], ratios[-1])
         self._recordings = []
 
@@ -177,44 +232,70 @@ class Trainer:
         if self._recordings:
             self._summarize_recordings()
         for steps, ratios, saturation in self._rows:
-            self.update_history.append(steps, ratios)
+            if ratios.numel():
+                self.update_history.append(steps, ratios)
             if saturation.numel():
-                self.saturation_history.append(steps, saturation.flatten(1))
-        if self._last_recording is not None:
+                self.saturation_history.append(steps, self._blank_diverged(steps, saturation))
+        if self._last_recording is not None and self.copies == 1:
             recording, ratios = self._last_recording
             if self.snapshot is None or bool(torch.isfinite(ratios).all()):
                 self.snapshot = self.stepper.snapshot(recording, ratios)
         self._rows, self._last_recording = [], None
 
+    def _blank_diverged(self, steps: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """Rows (len(steps), K * width) with each diverged copy's values from its divergence on set to NaN
+        (a diverged copy of several trains on with the others)."""
+        for copy, at in enumerate(self.diverged_steps):
+            if at is not None:
+                values.view(len(steps), self.copies, -1)[steps >= at, copy] = math.nan
+        return values
+
     def _cut_at_divergence(self, losses: list[torch.Tensor], checked: int) -> bool:
-        """Check this chunk's losses[checked:]; at the first that is not sane (NaN, inf, or far
-        above the start), mark the run as diverged there and drop it and what followed."""
+        """Check this chunk's losses[checked:]; mark each copy whose loss is first not sane there (NaN,
+        inf, or far above the start) as diverged at that step. Once every copy has, drop the step where
+        the last one did and what followed, and return True: the run stops."""
         if not losses[checked:]:
             return False
-        values = torch.stack(losses[checked:])
-        if self.step == 0 and checked == 0 and torch.isfinite(values[0]):
-            self.first_loss = float(values[0])
-            self._loss_limit = DIVERGENCE_FACTOR * max(self.first_loss, math.log(self.model.config.vocab_size))
+        values = torch.stack(losses[checked:]).view(-1, self.copies)  # (n, K)
+        if self.step == 0 and checked == 0:
+            self._note_first_losses(values[0])
         bad = ~(values <= self._loss_limit)  # NaN too
+        if any(at is not None for at in self.diverged_steps):  # a copy that diverged is not judged again
+            bad &= self._healthy
         if not bool(bad.any()):
             return False
-        first = checked + int(bad.nonzero()[0])
-        value = float(losses[first])
-        self.diverged_at = self.step + first
-        self.diverged_reason = (f"the loss became {value}" if not math.isfinite(value) else
-                                f"the loss exploded to {value:,.1f} (over {self._loss_limit:.0f})")
-        del losses[first:]
+        for copy in bad.any(0).nonzero()[:, 0].tolist():
+            first = int(bad[:, copy].nonzero()[0])
+            value, limit = float(values[first, copy]), float(self._loss_limit[copy])
+            self.diverged_steps[copy] = self.step + checked + first
+            self.diverged_reasons[copy] = (f"the loss became {value}" if not math.isfinite(value) else
+                                           f"the loss exploded to {value:,.1f} (over {limit:.0f})")
+            self._healthy[copy] = False
+        if not self.diverged:
+            return False
+        del losses[max(self.diverged_steps) - self.step:]
         return True
 
+    def _note_first_losses(self, first: torch.Tensor) -> None:
+        """The first step's losses (K,) set each copy's divergence limit: DIVERGENCE_FACTOR times it, or
+        times the uniform guess's loss if that is larger."""
+        uniform = math.log(self.model.config.vocab_size)
+        for copy, value in enumerate(first.tolist()):
+            if math.isfinite(value):
+                self.first_losses[copy] = value
+                self._loss_limit[copy] = DIVERGENCE_FACTOR * max(value, uniform)
+
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, split: str, max_examples: int | None = None) -> float:
-        """Mean negative log likelihood of a split in eval mode (BatchNorm's running stats).
+    def evaluate(self, split: str, max_examples: int | None = None, copy: int = 0) -> float:
+        """Mean negative log likelihood of a split in eval mode (BatchNorm's running stats), of the model
+        (or of one of the copies).
 
         max_examples: only the split's first examples (its words are in shuffled order, so they
         are a fair sample), for cheap estimates while training live.
         """
-        X, Y = self.model.examples(self.data, split)
-        return self.model.mean_nll(X[:max_examples], Y[:max_examples])
+        model = self.models[copy]
+        X, Y = model.examples(self.data, split)
+        return model.mean_nll(X[:max_examples], Y[:max_examples])
 
     def record_eval(self, splits: tuple[str, ...] = ("dev",), max_examples: int | None = None) -> dict:
         """Evaluate and remember the result (the dev-loss points on the loss chart)."""
@@ -236,115 +317,9 @@ class Trainer:
         return self.step / self.seconds if self.seconds > 0 else math.nan
 
 
-class ExactStep:
-    """The lecture's loop body: autograd through the layer modules, then `p.data += -lr * p.grad`.
-
-    Part 4's model takes its hand-written backward pass instead of autograd, as in the lecture;
-    `optimizer="adamw"` steps with makemore.py's AdamW instead of SGD.
-    """
-
-    def __init__(self, model: LanguageModel, config: TrainConfig) -> None:
-        self.model = model
-        self.pending_limit = MAX_RECORDINGS  # recordings `statistics` takes at once
-        self.params = list(model.parameters())
-        self.optimizer = _make_optimizer(model, config)
-        self.grad_clip = config.grad_clip
-        self._changes: list[torch.Tensor] = []  # the last recorded step's update of each parameter
-
-    def batches(self, Xs: torch.Tensor, Ys: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """A chunk of minibatches (Xs (n, B, ...), Ys (n, B)) as `step` takes them."""
-        return list(zip(Xs.unbind(0), Ys.unbind(0)))
-
-    def step(self, batch: tuple[torch.Tensor, torch.Tensor], lr: float, record: bool = False) -> torch.Tensor:
-        loss = self._gradients(*batch, record)
-        with torch.no_grad():
-            if self.optimizer is None:
-                for p in self.params:
-                    p.data += -lr * p.grad
-                if record:
-                    self._changes = [lr * p.grad for p in self.params]
-            else:
-                before = [p.detach().clone() for p in self.params] if record else []
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
-                self.optimizer.step()
-                if record:
-                    self._changes = [p.detach() - b for p, b in zip(self.params, before)]
-        return loss
-
-    def _gradients(self, Xb, Yb, record: bool) -> torch.Tensor:
-        """Loss, with every parameter's .grad set (and, when recording, every layer's .out.grad)."""
-        model = self.model
-        if model.manual_backward:
-            with torch.no_grad():
-                loss, grads = by_hand.fused_gradients(model, Xb, Yb)
-            for p, grad in zip(self.params, grads):
-                p.grad = grad
-            return loss
-        _, loss = model(Xb, Yb)
-        if record:
-            diagnostics.retain_layer_grads(model)
-        for p in self.params:
-            p.grad = None
-        loss.backward()
-        if self.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip, foreach=True)
-        return loss.detach()
-
-    def keep_outputs(self) -> None:
-        """Nothing to do: the layer modules keep their `.out` themselves."""
-
-    @torch.no_grad()
-    def record(self, step: int, lr: float) -> "_Capture":
-        """The step just taken: its Snapshot (always: this path is not about speed), update:data
-        ratios and saturation summary."""
-        update_log10 = diagnostics.update_ratios(self.params, self._changes)
-        nonlinearities = [layer for layer in layers_of(self.model) if isinstance(layer, Nonlinearity)]
-        saturation = grouped.saturation(nonlinearities, [layer.out for layer in nonlinearities])
-        return _Capture(step, diagnostics.capture(self.model, step, lr, update_log10), saturation)
-
-    def statistics(self, recordings: list["_Capture"]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(k, n_params) update:data ratios and (k, n_nonlinearities, 2) saturation of k recordings."""
-        return (torch.stack([r.snapshot.update_log10 for r in recordings]),
-                torch.stack([r.saturation for r in recordings]))
-
-    def snapshot(self, recording: "_Capture", update_log10: torch.Tensor) -> diagnostics.Snapshot:
-        return recording.snapshot
-
-
-@dataclass
-class _Capture:
-    step: int
-    snapshot: diagnostics.Snapshot
-    saturation: torch.Tensor
-
-
-def _make_optimizer(model: LanguageModel, config: TrainConfig):
-    if config.optimizer == "adamw":
-        # fused: one kernel for all the parameters (the same update; a fifth of the time of the
-        # per-parameter loop here, which was 8% of a Transformer step and more of an RNN's)
-        return torch.optim.AdamW(_decay_groups(model, config), lr=config.lr, betas=(0.9, 0.99), eps=1e-8,
-                                 fused=True)
-    if config.optimizer != "sgd":
-        raise ValueError(f"unknown optimizer {config.optimizer!r}")
-    return None
-
-
-def _decay_groups(model: LanguageModel, config: TrainConfig) -> list[dict]:
-    """AdamW's parameter groups: every parameter decayed, or (decay_matmul_only) only the Linear weights."""
-    if not config.decay_matmul_only:
-        return [{"params": list(model.parameters()), "weight_decay": config.weight_decay}]
-    matmul = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)}
-    params = list(model.parameters())
-    return [{"params": [p for p in params if id(p) in matmul], "weight_decay": config.weight_decay},
-            {"params": [p for p in params if id(p) not in matmul], "weight_decay": 0.0}]
-
-
 def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed: int,
                   device: str = "cpu") -> Trainer:
     """A fresh model (init drawn from a generator seeded `seed`) and its trainer; also how Reset works."""
     generator = torch.Generator().manual_seed(seed)
     model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
-    if model.manual_backward:
-        by_hand.check_manual_model(model)
     return Trainer(model, data, train_config, generator, device)

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from makemore.charts import training as charts
+from makemore.charts.core import window_width
 from makemore.layers import NONLINEARITIES
 from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
-from ui.live import LiveRun, status_line
+from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import chart_height, side_by_side
 
 NONLINEAR_KINDS = tuple(cls.__name__ for cls in NONLINEARITIES.values())
@@ -52,11 +53,22 @@ def loss_section(run: LiveRun, prefix: str) -> None:
     lr_changes = pd.DataFrame(trainer.lr_changes, columns=["step", "lr"])
     pinned = pd.concat([p["loss"] for p in run.pinned], ignore_index=True) if run.pinned else None
     st.subheader("Loss")
-    show_chart(charts.loss_chart(runs.loss_curve(trainer), evals, math.log(trainer.model.config.vocab_size),
-                                 lr_changes, pinned, height=chart_height()), prefix, "loss")
-    st.caption("Faint: each step's loss; bold: smoothed; orange dots: dev loss (4,096 dev examples); red dashes: a uniform guess, "
-               "-ln(1/vocab). A broken init starts far above the red line and its first steps only squash "
-               "the logits (the hockey stick); a good init starts on it. Grey dashes: pinned runs.")
+    x_max = None
+    if pinned is not None and not pinned.empty and st.toggle(
+            "Fit the x axis to the pinned runs", key=f"{prefix}_fit_pins",
+            help="A long live run squeezes short pinned runs into the left edge; this ends the axis at the "
+                 "last step of the longest pin."):
+        x_max = int(pinned["step"].max())
+    losses = runs.loss_curve(trainer)
+    show_chart(charts.loss_chart(losses, evals, math.log(trainer.model.config.vocab_size), lr_changes, pinned,
+                                 height=chart_height(), x_max=x_max), prefix, "loss")
+    width = window_width(int(losses["step"].max()) + 1 if not losses.empty else 1)
+    st.caption(f"Bold: the mean loss over each window of {width:,} step{'s' if width > 1 else ''} (the lecture's "
+               "view), drawn at the window's middle; shaded: where the middle 80% of those steps' losses lie; "
+               f"orange dots: dev loss ({EVAL_EXAMPLES:,} dev examples every {EVAL_EVERY:,} steps); red dashes: "
+               "a uniform guess, -ln(1/vocab). A broken init starts far above the red line and its first steps "
+               "only squash the logits (the hockey stick); a good init starts on it. Pinned runs: dashed, each "
+               "in its own colour, named at its end.")
 
 
 def activation_section(snap: dg.Snapshot, prefix: str) -> None:

@@ -1,51 +1,20 @@
-"""The shared sidebar every page shows: the word list, the seed and the device."""
+"""What every page does first (`page_setup`): the process's tuning, the page's config and the shared sidebar
+(navigation, the word list, the seed and the device)."""
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from dataclasses import dataclass
 
-import pyarrow
 import streamlit as st
 import torch
 
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
+from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
-from ui.state import persistent_widget, remembered
-
-# How sessions share the server, set once at startup (every page imports this module). Live ticks take
-# turns (ui/pacing.py); the rest still overlaps, and a training thread, which drops the GIL at every torch
-# operation, waits up to the switch interval (Python's default: 0.005 s) for a thread running Python.
-TORCH_THREADS = 1  # each session trains on one core, so students share the cores instead of fighting over them
-# Sweeps too, unless the machine has cores to spare: two threads make a sweep faster in an idle process
-# (benchmarks/sweep_speed.py), but where a browser or other sessions share the cores every parallel region
-# waits at an OpenMP barrier for a helper thread kept off the CPU: with Chromium on the same 2 cores a 5-copy
-# sweep trained 7 times slower on two threads (benchmarks/sweep_page_speed.py --threads 2).
-SWEEP_THREADS_VARIABLE = "MAKEMORE_SWEEP_THREADS"
-GIL_SWITCH_SECONDS = 0.0005
-# Streamlit sends every chart's data as Arrow; pyarrow converts a long frame on a pool of threads, started
-# anew for each conversion: for the live pages' small frames that costs more than it saves (a tenth of a
-# redraw), so conversions run on the calling thread.
-ARROW_THREADS = 1
-
-
-def sweep_threads(environ=os.environ) -> int:
-    """The torch threads a sweep trains on: $MAKEMORE_SWEEP_THREADS, else TORCH_THREADS."""
-    text = environ.get(SWEEP_THREADS_VARIABLE, "").strip()
-    if not text:
-        return TORCH_THREADS
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{SWEEP_THREADS_VARIABLE} must be a whole number of threads (1 or more), not {text!r}")
-    return int(text)
-
-
-SWEEP_THREADS = sweep_threads()
-torch.set_num_threads(TORCH_THREADS)
-sys.setswitchinterval(GIL_SWITCH_SECONDS)
-pyarrow.set_cpu_count(ARROW_THREADS)
+from ui.process_tuning import tune_process
+from ui.state import persistent_widget, remembered, sidebar_share_link
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"
@@ -57,7 +26,8 @@ EXAMPLE_LISTS = {  # label -> file in data/ (see data/README.md)
 
 
 @dataclass
-class Settings:
+class SharedSettings:
+    """The sidebar's choices, the same on every page."""
     data: WordData
     data_key: str  # changes whenever the word list changes (pages reset their runs then)
     data_label: str
@@ -76,7 +46,22 @@ def _shipped_source(label: str) -> tuple[str, bytes]:
     return path.name, path.read_bytes()
 
 
-def shared_sidebar() -> Settings:
+def page_setup(title: str, icon: str | None = None) -> SharedSettings:
+    """Every page's first call: tune the process (once), configure the page, draw the shared sidebar."""
+    tune_process()
+    st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    start_page_charts()
+    return _shared_sidebar()
+
+
+def page_end() -> None:
+    """Every page's last call (also before an early st.stop()): the export menus filled with this run's charts,
+    and the Copy link at the foot of the sidebar, once every control has run."""
+    fill_export_menus()
+    sidebar_share_link()
+
+
+def _shared_sidebar() -> SharedSettings:
     """Render the sidebar settings and return them; a bad upload is reported, never raised."""
     sources: dict = remembered("shared_sources", dict)  # label -> (file name, bytes) of uploads
     sidebar_navigation()
@@ -102,7 +87,7 @@ def shared_sidebar() -> Settings:
             help="Where the tensors live. These nets are tiny: the CPU is usually as fast as a GPU.")
         presenter_toggle()
     data = load_word_data(raw, name)
-    return Settings(data, hashlib.sha1(raw).hexdigest()[:12], choice, seed, device)
+    return SharedSettings(data, hashlib.sha1(raw).hexdigest()[:12], choice, seed, device)
 
 
 def _upload(sources: dict) -> str | None:

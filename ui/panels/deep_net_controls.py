@@ -1,4 +1,4 @@
-"""The deep-net control strip of the diagnostics page: presets, architecture, init, training."""
+"""The deep-net control strip of the diagnostics page: one-click setups, architecture, init, training."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +22,9 @@ URL_PARAMS = dict(depth="depth", width="width", nonlinearity="act", batchnorm="b
                   gain="gain", output_scale="out", lr_exponent="lr_exp", batch_size="batch", stats_every="k",
                   redraw="redraw")
 
-# one-click presets: each sets the controls to a stop of the lecture's story
-PRESETS = {
+# one-click setups: each sets the controls to a stop of the lecture's story (makemore.presets are the lectures'
+# configs for training; these are control values)
+QUICK_SETUPS = {
     "Broken init (hockey stick)": dict(
         depth=1, width=200, batchnorm=False, scale_by_fan_in=False, gain=1.0, output_scale=1.0,
         note="Raw randn weights: the logits are huge, the first loss is ~20x a uniform guess, and tanh is "
@@ -71,50 +72,50 @@ def fmt_gain(gain: float) -> str:
     return "5/3 (Kaiming, tanh)" if abs(gain - KAIMING_TANH) < 1e-9 else f"{gain:g}"
 
 
-def apply_preset(prefix: str, name: str) -> None:
+def apply_setup(prefix: str, name: str) -> None:
     """Button callback: set the controls' remembered values (the widgets pick them up on rerun)."""
-    st.session_state.update(preset_values(prefix, name))
-    st.session_state[f"{prefix}_preset_note"] = f"**{name}.** {PRESETS[name]['note']}"
+    st.session_state.update(setup_values(prefix, name))
+    st.session_state[f"{prefix}_preset_note"] = f"**{name}.** {QUICK_SETUPS[name]['note']}"
 
 
-def preset_values(prefix: str, name: str, **overrides) -> dict:
-    """The remembered control values a preset sets (for walk-through stops)."""
-    values = {**DEFAULTS, **{k: v for k, v in PRESETS[name].items() if k != "note"}, **overrides}
+def setup_values(prefix: str, name: str, **overrides) -> dict:
+    """The remembered control values a quick setup sets (for walk-through stops)."""
+    values = {**DEFAULTS, **{k: v for k, v in QUICK_SETUPS[name].items() if k != "note"}, **overrides}
     return {f"{prefix}_{key}": value for key, value in values.items()}
 
 
-PRESET_SLUGS = dict(zip(["broken-init", "output-scaled", "kaiming", "batchnorm", "lecture-deep"], PRESETS))
+SETUP_SLUGS = dict(zip(["broken-init", "output-scaled", "kaiming", "batchnorm", "lecture-deep"], QUICK_SETUPS))
 
 
-def apply_url_preset(prefix: str) -> None:
-    """`?preset=kaiming` in a link: apply that preset once, before the controls read their own params."""
+def apply_url_setup(prefix: str) -> None:
+    """`?preset=kaiming` in a link: apply that setup once, before the controls read their own params."""
     read: set = st.session_state.setdefault(URL_READ, set())
     if "preset" in read or "preset" not in st.query_params:
         return
     read.add("preset")
     slug = st.query_params["preset"]
-    if slug in PRESET_SLUGS:
-        apply_preset(prefix, PRESET_SLUGS[slug])
+    if slug in SETUP_SLUGS:
+        apply_setup(prefix, SETUP_SLUGS[slug])
     else:
-        st.warning(f"The link's `preset={slug}` is not one of {', '.join(PRESET_SLUGS)}; using the controls as "
+        st.warning(f"The link's `preset={slug}` is not one of {', '.join(SETUP_SLUGS)}; using the controls as "
                    "they are.", icon=":material/link_off:")
     del st.query_params["preset"]
 
 
-def preset_buttons(prefix: str) -> None:
+def setup_buttons(prefix: str) -> None:
     row = button_row()
-    for name in PRESETS:
-        row.button(name, key=f"{prefix}_preset_{name}", on_click=apply_preset, args=(prefix, name),
-                   help=PRESETS[name]["note"])
+    for name in QUICK_SETUPS:
+        row.button(name, key=f"{prefix}_preset_{name}", on_click=apply_setup, args=(prefix, name),
+                   help=QUICK_SETUPS[name]["note"])
     note = st.session_state.get(f"{prefix}_preset_note")
     if note:
         st.caption(note)
 
 
 def deep_net_controls(prefix: str) -> DeepNetControls:
-    """Preset buttons and the control strip; every value survives page changes."""
-    apply_url_preset(prefix)
-    preset_buttons(prefix)
+    """Quick-setup buttons and the control strip; every value survives page changes."""
+    apply_url_setup(prefix)
+    setup_buttons(prefix)
 
     def w(render, name, **kwargs):
         return persistent_widget(render, f"{prefix}_{name}", DEFAULTS[name], param=URL_PARAMS[name], **kwargs)

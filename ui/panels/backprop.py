@@ -1,0 +1,164 @@
+"""The Backprop page's sections (lecture 4): the gradient check, the one-go formulas, and the twins trained live."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from makemore.charts.backprop import gradcheck_chart, twin_loss_chart
+from makemore.lessons import backprop, backprop_twins
+from makemore.presets import Preset
+from makemore.training import TrainConfig
+from ui import runs
+from ui.export import show_chart
+from ui.presentation import chart_height, side_by_side
+from ui.runnable import Buttons, Runnable
+from ui.sidebar import SharedSettings
+
+NO_MISTAKE = "none"
+TWIN_BUTTONS = Buttons(train_help="Train both twins continuously; the chart updates as they learn.",
+                       steps=(100, 1000), step_help="Train both twins exactly {n:,} step{s} and stop.",
+                       reset_help="Both twins start again from the same fresh initialization.")
+
+
+def mistake_label(key: str) -> str:
+    return "No mistake: the lecture's backward pass" if key == NO_MISTAKE else backprop.MISTAKES[key]
+
+
+def red_failures(table: pd.DataFrame):
+    """The check table with its failing rows in red, the lecture's cmp columns first."""
+    def paint(row):
+        return ["background-color: #f8d7da; color: #842029" if not row["approximate"] else ""] * len(row)
+    return table.style.apply(paint, axis=1).format({"maxdiff": "{:.3g}"})
+
+
+def gradcheck_section(table: pd.DataFrame, prefix: str) -> None:
+    """The verdict, the table of every intermediate gradient and the chart of its distance from autograd."""
+    summary = backprop.verdict(table)
+    if table["approximate"].all():
+        st.success(summary[0].upper() + summary[1:] + ".", icon=":material/check_circle:")
+    else:
+        st.error(summary[0].upper() + summary[1:] + ".", icon=":material/error:")
+    left, right = side_by_side([2, 1])
+    with left:
+        st.dataframe(red_failures(table), hide_index=True, height=35 * (len(table) + 1) + 3, column_config={
+            "tensor": st.column_config.TextColumn(width=110), "stage": st.column_config.TextColumn(width=85),
+            "forward": st.column_config.TextColumn("forward step", width=190),
+            "shape": st.column_config.TextColumn(width=75), "exact": st.column_config.CheckboxColumn(width=50),
+            "approximate": st.column_config.CheckboxColumn(width=90), "maxdiff": st.column_config.Column(width=75)})
+        st.caption("Exact from logprobs down to W2 and b2, as in the lecture; from tanh's backward on only "
+                   "approximate (about 1e-9 apart), because PyTorch 2's fused tanh backward rounds differently "
+                   "from 1 − h², which the 2022 lecture did not see.")
+    with right:
+        show_chart(gradcheck_chart(table, chart_height(760)), prefix, "gradient check",
+                   title="Distance from autograd, per gradient")
+        st.caption("Green: rounding level, exact ones at the left edge. Red: a mistake, thousands of times larger, "
+                   "starting at the tensor where it was made.")
+
+
+def formulas_section(one_go: pd.DataFrame) -> None:
+    """Each one-go formula beside its check against autograd."""
+    for check, (title, latex) in backprop.FORMULAS.items():
+        rows = one_go[one_go["check"] == check].drop(columns="check")
+        formula_col, check_col = side_by_side([5, 3])
+        with formula_col:
+            st.subheader(title)
+            st.latex(latex)
+        with check_col:
+            verdict = "passes" if rows["approximate"].all() else "fails"
+            st.dataframe(red_failures(rows), hide_index=True)
+            st.caption(f"The formula {verdict}: largest difference from autograd {rows['maxdiff'].max():.2g}. "
+                       "Never bit-exact: simplifying changes the order of the float operations.")
+
+
+@dataclass
+class TwinsRun(Runnable):
+    """The pair of twins (makemore.lessons.backprop_twins) as a live object; both join the session's runs."""
+    twins: backprop_twins.Twins
+    build: Callable[[], backprop_twins.Twins]  # a fresh pair of the same setup
+    identity: dict  # what built the pair: data, seed, device, schedule
+    run_ids: dict[str, str]  # backward -> the twin's id in the session's runs
+    data_label: str
+    seed: int
+    sample_seed: int
+    running: bool = False
+    notice: str = ""
+
+    @property
+    def step(self) -> int:
+        return self.twins.step
+
+    @property
+    def done(self) -> bool:
+        return self.twins.done
+
+    def train_for(self, seconds: float, max_steps: int | None = None) -> int:
+        done = self.twins.advance_for(seconds, max_steps)
+        if self.twins.done and self.running:
+            self.stop()
+        return done
+
+    def stop(self) -> None:
+        """Both twins' losses on the whole splits, and both kept in the session's runs (Generate, Compare)."""
+        self.running = False
+        if not self.step:
+            return
+        if self.twins.results_step != self.step:
+            backprop_twins.evaluate(self.twins)
+        for backward, trainer in self.twins.trainers.items():
+            runs.record(trainer, self.run_ids[backward], f"Backprop · {backward} twin", "Backprop", self.data_label,
+                        self.seed, self.sample_seed)
+
+    def reset(self) -> TwinsRun:
+        self.stop()
+        return replace(self, twins=self.build(), run_ids=new_run_ids(), running=False, notice="")
+
+
+def new_run_ids() -> dict[str, str]:
+    return {backward: runs.new_run_id() for backward in backprop_twins.BACKWARDS}
+
+
+def twins_run(state_key: str, preset: Preset, steps: int, settings: SharedSettings) -> TwinsRun:
+    """The page's pair: built on first use and again (with a notice) when the data, seed or schedule change."""
+    identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps}
+    run: TwinsRun | None = st.session_state.get(state_key)
+    if run is None or run.identity != identity:
+        if run is not None:
+            run.stop()
+        train = TrainConfig(steps=steps, batch_size=32, lr=preset.train.lr, lr_decay_at=steps // 2, stats_every=0)
+        build = partial(backprop_twins.build_twins, preset.model, train, settings.data, settings.seed, settings.device)
+        notice = "The settings changed: a new pair of networks was initialized." if run is not None else ""
+        run = TwinsRun(build(), build, identity, new_run_ids(), settings.data_label, settings.seed,
+                       preset.sample_seed, notice=notice)
+        st.session_state[state_key] = run
+    return run
+
+
+def draw_twins(current: TwinsRun, preset: Preset, prefix: str) -> None:
+    """Status, the two loss curves and, when measured, both twins' losses on the whole splits."""
+    twins = current.twins
+    rates = " · ".join(f"{name} {t.steps_per_s:,.0f} steps/s" for name, t in twins.trainers.items() if t.step)
+    gap = backprop_twins.largest_gap(twins)
+    st.markdown(f"**Step {current.step:,} of {twins.manual.config.steps:,}** · {rates or '–'} · *{current.status}*")
+    chart_col, numbers_col = side_by_side([3, 2])
+    with chart_col:
+        show_chart(twin_loss_chart(backprop_twins.loss_frame(twins), chart_height(320)), prefix, "twin loss",
+                   title="Training loss: hand-written backward pass and autograd")
+        st.caption("Solid blue: trained with the hand-written gradients; dashed orange: with autograd. They "
+                   "coincide: the formulas are the true gradient, up to float32 rounding.")
+    with numbers_col:
+        if not math.isnan(gap):
+            st.metric("Largest gap between the two curves", f"{gap:.1e}",
+                      help="The largest |difference| between the twins' recorded losses so far. It stays at "
+                           "float32 rounding (below 1e-6) however long they train.")
+        if twins.results_step == twins.step and not twins.results.empty:
+            results = twins.results.map(lambda v: f"{v:.4f}")
+            if twins.manual.config.steps == preset.train.steps:
+                results["lecture, step 200,000"] = [f"{preset.lecture.train:.4f}", f"{preset.lecture.dev:.4f}"]
+            st.dataframe(results)
+            st.caption(f"Loss on the whole splits at step {current.step:,}, measured when you pause, step or "
+                       "finish. The lecture's figures come from its names.txt.")
