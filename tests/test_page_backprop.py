@@ -65,6 +65,8 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     frame = chart_with_columns(at, "step", "loss", "backward")[0]["data"][0]
     assert set(frame["backward"]) == set(backprop_twins.BACKWARDS) and len(frame) == 200
     assert float(at.metric[0].value) == pytest.approx(backprop_twins.largest_gap(pair), rel=0.05)
+    pair_rate = 100 / (pair.manual.seconds + pair.autograd.seconds)  # a Step button: that chunk's own rate
+    assert any(f"**Step 100 of 1,000** · {pair_rate:,.0f} steps/s for the pair" in m.value for m in at.markdown)
     results = at.dataframe[-1].value
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 

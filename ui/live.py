@@ -18,7 +18,7 @@ from makemore.training import TrainConfig, Trainer, build_trainer
 from ui import runs
 from ui.runnable import Runnable
 from ui.setting_names import setting_name, shown_value
-from ui.sharing import measured, sharing_note
+from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
 
 EVAL_EVERY = 1000  # steps between dev-loss points
@@ -142,12 +142,9 @@ def status_line(run: LiveRun) -> None:
     plus the divergence message with a hint. The steps/s are by the wall clock after training ticks (what the
     network gets, its turns shared with drawing and other sessions); after a Step button, that chunk's."""
     t = run.trainer
-    sharing = measured(run)
-    steps_per_s = run.rate if sharing is None else sharing.steps_per_s  # None until two ticks in a row trained
-    rate = f"{steps_per_s:,.0f} steps/s" if steps_per_s is not None and steps_per_s == steps_per_s else "–"
+    rate, load = shown_rate(run, run.rate)
     last = t.loss_history.last()
     loss = f"{last.item():.4f}" if last is not None else "–"
-    load = f" · {sharing_note(sharing)}" if run.running and sharing else ""
     st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*{load}")
     if t.diverged:
         st.error(f"Diverged at step {t.diverged_at:,}: {t.diverged_reason}. The charts show the last healthy "

@@ -101,3 +101,13 @@ def sharing_note(sharing: Sharing) -> str:
         parts.append(f"redraws every ~{sharing.redraw_seconds:.1f} s")
     who = "alone on this server" if sharing.sessions == 1 else f"{sharing.sessions} sessions share this server"
     return who + (": " + ", ".join(parts) if parts else "")
+
+
+def shown_rate(runnable: Runnable, own_rate: float | None) -> tuple[str, str]:
+    """What a status line says of speed: the steps/s by the wall clock once two ticks in a row trained (`own_rate`,
+    the last chunk's own training rate, before that and after a Step button), '–' where neither is known; and while
+    it trains, ' · ' and the sharing note."""
+    sharing = measured(runnable)
+    steps_per_s = own_rate if sharing is None else sharing.steps_per_s
+    rate = f"{steps_per_s:,.0f} steps/s" if steps_per_s is not None and steps_per_s == steps_per_s else "–"
+    return rate, f" · {sharing_note(sharing)}" if runnable.running and sharing else ""

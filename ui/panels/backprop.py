@@ -17,6 +17,7 @@ from ui import runs
 from ui.export import show_chart
 from ui.presentation import chart_height, side_by_side
 from ui.runnable import Buttons, Runnable
+from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
 
 NO_MISTAKE = "none"
@@ -186,9 +187,11 @@ def twins_caption(gap: float, mistake: str | None) -> str:
 def draw_twins(current: TwinsRun, preset: Preset, prefix: str) -> None:
     """Status, the two loss curves and, when measured, both twins' losses on the whole splits."""
     twins = current.twins
-    rates = " · ".join(f"{name} {t.steps_per_s:,.0f} steps/s" for name, t in twins.trainers.items() if t.step)
+    spent = twins.manual.seconds + twins.autograd.seconds
+    rate, load = shown_rate(current, current.step / spent if spent else None)
     gap = backprop_twins.largest_gap(twins)
-    st.markdown(f"**Step {current.step:,} of {twins.manual.config.steps:,}** · {rates or '–'} · *{current.status}*")
+    st.markdown(f"**Step {current.step:,} of {twins.manual.config.steps:,}** · {rate} for the pair · "
+                f"*{current.status}*{load}")
     chart_col, numbers_col = side_by_side([3, 2])
     with chart_col:
         show_chart(twin_loss_chart(backprop_twins.loss_frame(twins), chart_height(320)), prefix, "twin loss",
