@@ -56,7 +56,8 @@ with controls_area():
         help="Plant one of the mistakes people make writing a backward pass and see which checks turn red. A "
              "mistake poisons its own gradient and everything computed from it: the further up the table it "
              "starts, the more rows turn red.")
-gradcheck_section(backprop.gradcheck(model, Xb, Yb, None if mistake == NO_MISTAKE else mistake), P)
+planted = None if mistake == NO_MISTAKE else mistake
+gradcheck_section(backprop.gradcheck(model, Xb, Yb, planted), P, planted)
 
 # ------------------------------------------------------------------------------------------ exercises 2-4
 st.header("All in one go")
@@ -69,10 +70,11 @@ formulas_section(backprop.one_go_checks(model, Xb, Yb))
 st.header("Train it with your own backward pass")
 st.write("Two copies of the network start from the same initialization and see the same minibatches. One gets "
          "its gradients from the hand-written formulas above, the other from autograd. If the formulas are right, "
-         "the two loss curves lie on top of each other.")
+         "the two loss curves lie on top of each other. With a mistake chosen under *Break it*, the hand-written "
+         "twin trains with that mistake.")
 with controls_area():
     steps = choice_slider(f"{P}_{STEPS.name}", STEPS)
-twins_run(TWINS, LECTURE, steps, settings)
+twins_run(TWINS, LECTURE, steps, settings, planted)
 control_row(TWINS, P, TWIN_BUTTONS)
 live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
 export_menu(P)

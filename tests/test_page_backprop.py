@@ -6,6 +6,7 @@ import pytest
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
 from tests.apptest_helpers import chart_with_columns, open_page
+from ui.panels.backprop import VISIBLE_GAP
 from ui.tours import backprop_tour
 
 PAGE = "pages/4_Backprop.py"
@@ -76,6 +77,8 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     frame = chart_with_columns(at, "step", "loss", "backward")[0]["data"][0]
     assert set(frame["backward"]) == set(backprop_twins.BACKWARDS) and len(frame) == 200
     assert float(at.metric[0].value) == pytest.approx(backprop_twins.largest_gap(pair), rel=0.05)
+    pair_rate = 100 / (pair.manual.seconds + pair.autograd.seconds)  # a Step button: that chunk's own rate
+    assert any(f"**Step 100 of 1,000** · {pair_rate:,.0f} steps/s for the pair" in m.value for m in at.markdown)
     results = at.dataframe[-1].value
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 
@@ -136,3 +139,24 @@ def test_the_walkthrough_names_the_rows_each_mistake_turns_red(default_data):
     assert "b1's aside" in texts["wrong_transpose"]
     order, failing = red("drop_broadcast_sum")
     assert failing[0] == "counts" and "starts right at counts" in texts["drop_broadcast_sum"]
+
+
+def test_a_mistake_says_why_the_rows_after_it_that_stay_green_are_right():
+    at = open_page(PAGE)
+    at.selectbox(key="backprop_mistake__w").set_value("wrong_transpose").run()
+    notes = [i.value for i in at.info if i.value.startswith("Green below the mistake")]
+    assert notes[0].startswith("Green below the mistake: `W2`, `b2`.") and "`b1`" in notes[1]
+
+
+@pytest.mark.slow
+def test_a_planted_mistake_trains_the_hand_written_twin_and_the_caption_says_how_far_apart():
+    at = open_page(PAGE, **SHORT)
+    at.selectbox(key="backprop_mistake__w").set_value("tanh_uses_input").run()
+    at = at.button(key="backprop_step100").click().run()
+    assert not at.exception
+    gap = backprop_twins.largest_gap(at.session_state["backprop_twins"].twins)
+    assert gap > VISIBLE_GAP
+    caption = next(c.value for c in at.caption if c.value.startswith("Solid blue"))
+    assert f"come apart by up to {gap:.2f}" in caption and "1 − hpreact²" in caption
+    labels = {r.label for r in at.session_state["runs"].values()}
+    assert labels == {"Backprop · hand-written twin (mistake: tanh uses input)", "Backprop · autograd twin"}

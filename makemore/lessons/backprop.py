@@ -17,6 +17,8 @@ from ..training.by_hand import (
     batchnorm_backward,
     check_manual_model,
     cross_entropy_backward,
+    in_parameter_order,
+    keep_layer_state,
     mlp_parameters,
     one_go_backward,
 )
@@ -158,9 +160,48 @@ MISTAKES = {
     "embedding_overwrite": "Overwrite instead of accumulate: dC[ix] = demb, so repeated characters lose gradient",
 }
 
+# Rows computed after a mistake that stay right, and why (the page says it beside the table): tensor -> reason,
+# under the mistake's key, or under None where it holds for every mistake that leaves the row green.
+WHY_STILL_RIGHT = {
+    None: {"b1": "BatchNorm subtracts the batch mean right after b1, so b1 cannot change the loss: its true "
+                 "gradient is 0, and a wrong dhprebn still sums to 0 over the batch once it has gone back "
+                 "through the mean's path"},
+    "forget_bessel": {"bnmeani": "its gradient is a sum over the batch, and the wrong variance term is a "
+                                 "constant times bndiff, which sums to 0 (bndiff has mean 0)"},
+    "wrong_transpose": dict.fromkeys(("W2", "b2"), "their gradients come from dlogits (and h), both reached "
+                                                  "before the mistake in dh, on a branch of their own"),
+    "bias_mean": {"*": "nothing else is computed from db2 (a leaf), so the mistake stops there"},
+}
+
+
+def still_right(table: pd.DataFrame, mistake: str) -> dict[str, str]:
+    """Rows the backward pass reaches after the first wrong one and that still match autograd, each with why."""
+    wrong = table.index[~table["approximate"]]
+    if wrong.empty:
+        return {}
+    later = table.loc[wrong[0]:]
+    reasons = {**WHY_STILL_RIGHT[None], **WHY_STILL_RIGHT.get(mistake, {})}
+    return {name: reasons.get(name, reasons.get("*", "")) for name in later[later["approximate"]]["tensor"]}
+
+
+def step_by_step_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor,
+                           mistake: str | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Exercise 1's backward pass as a way to train (a `by_hand.Gradients`), with `mistake` planted:
+    the Backprop page trains a twin with it to show what a wrong gradient does to learning."""
+    p = mlp_parameters(model)
+    t = chunked_forward(p, Xb, Yb)
+    keep_layer_state(model, t["hprebn"], t["bnmeani"], t["bnvar"], t["hpreact"], t["h"], t["logits"])
+    return t["loss"], in_parameter_order(model, p, chunked_backward(p, t, Xb, Yb, mistake))
+
+
 CHECK_ORDER = ["logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "norm_logits", "logit_maxes",
                "logits", "h", "W2", "b2", "hpreact", "bngain", "bnbias", "bnraw", "bnvar_inv", "bnvar",
                "bndiff2", "bndiff", "bnmeani", "hprebn", "embcat", "W1", "b1", "emb", "C"]
+
+
+def check_mistake(mistake: str) -> None:
+    if mistake not in MISTAKES:
+        raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
 
 
 def compare(name: str, mine: torch.Tensor, auto: torch.Tensor, scale: float | None = None) -> dict:
@@ -197,8 +238,8 @@ def _autograd_pass(model, Xb: torch.Tensor, Yb: torch.Tensor):
 def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = None) -> pd.DataFrame:
     """One row per tensor (in the lecture's order): its stage and forward step, whether the
     hand-written gradient is exactly / approximately autograd's, and autograd's largest |gradient|."""
-    if mistake is not None and mistake not in MISTAKES:
-        raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
+    if mistake is not None:
+        check_mistake(mistake)
     p, t = _autograd_pass(model, Xb, Yb)
     with torch.no_grad():
         d = chunked_backward(p, t, Xb, Yb, mistake)

@@ -79,13 +79,14 @@ def layer_section(config: WaveNetConfig) -> None:
     with bn_col:
         st.metric("Parameters", f"{total:,}", help="Embedding table, weights, BatchNorm gains and biases, output "
                                                    "layer.")
-        st.dataframe(batchnorm_table(config, BATCH), hide_index=True)
-        story = ("With the bug, each BatchNorm of 3-D input keeps statistics per position, every one averaged over "
-                 f"only {BATCH} numbers; eval mode then broadcasts them silently." if config.bn_dim0_bug and
-                 bug_matters(config) else
-                 "Each BatchNorm of 3-D input averages over the batch and the positions, as it should." if
-                 bug_matters(config) else "A flat net feeds BatchNorm 2-D input: the bug cannot happen here.")
-        st.caption(f"What each BatchNorm averages over in a training batch of {BATCH}. {story}")
+    # full width: beside the layer table its last column ("running mean") was cut at 1400 px, sidebar open
+    st.dataframe(batchnorm_table(config, BATCH), hide_index=True)
+    story = ("With the bug, each BatchNorm of 3-D input keeps statistics per position, every one averaged over "
+             f"only {BATCH} numbers; eval mode then broadcasts them silently." if config.bn_dim0_bug and
+             bug_matters(config) else
+             "Each BatchNorm of 3-D input averages over the batch and the positions, as it should." if
+             bug_matters(config) else "A flat net feeds BatchNorm 2-D input: the bug cannot happen here.")
+    st.caption(f"What each BatchNorm averages over in a training batch of {BATCH}. {story}")
 
 
 def matmul_section(config: WaveNetConfig, prefix: str) -> None:
