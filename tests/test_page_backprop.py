@@ -5,7 +5,7 @@ import pytest
 
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, generated_names, open_page
 from ui.panels.backprop import VISIBLE_GAP
 from ui.tours import backprop_tour
 
@@ -96,7 +96,7 @@ def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
     generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
-    assert not generate.exception and len(generate.dataframe[0].value) == 5
+    assert not generate.exception and len(generated_names(generate)[0]) == 5
     compare = open_page("pages/8_Compare.py", runs=dict(at.session_state["runs"]))
     assert not compare.exception and "Backprop · autograd twin" in compare.dataframe[0].value.to_string()
 
