@@ -292,8 +292,8 @@ FORMULAS = {  # check -> (title, LaTeX): the three "all in one go" results of th
         r"d\mathrm{hpreact} &= (1 - h^2) \odot dh \\"
         r"d\gamma &= \textstyle\sum_i \hat x_i \odot d\mathrm{hpreact}_i, \quad d\beta = \sum_i d\mathrm{hpreact}_i \\"
         r"d\mathrm{hprebn} &= \text{the BatchNorm backward above} \\"
-        r"d\mathrm{embcat} &= d\mathrm{hprebn}\,W_1^\top, \quad dW_1 = \mathrm{embcat}^\top d\mathrm{hprebn}, "
-        r"\quad db_1 = \textstyle\sum_i d\mathrm{hprebn}_i \\"
+        r"d\mathrm{embcat} &= d\mathrm{hprebn}\,W_1^\top \\"  # a line each: side by side with its check, one was cut
+        r"dW_1 &= \mathrm{embcat}^\top d\mathrm{hprebn}, \quad db_1 = \textstyle\sum_i d\mathrm{hprebn}_i \\"
         r"dC[c] &= \textstyle\sum d\mathrm{emb} \text{ over every position holding character } c"
         r"\end{aligned}"),
 }
