@@ -118,6 +118,7 @@ def test_every_page_opens_without_an_exception(page_file, every_page, screenshot
     assert page.locator('[data-testid="stSidebar"]').is_visible()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
 def test_no_button_label_is_cut_short_on_a_1024_pixel_projector(page_file, every_page):
     page = every_page[page_file]
@@ -132,6 +133,7 @@ def test_no_button_label_is_cut_short_on_a_1024_pixel_projector(page_file, every
 WIDE_WITH_SIDEBAR = {"width": 1400, "height": 4200}  # a laptop, the sidebar open
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
 def test_no_table_hides_columns_at_1400_pixels_with_the_sidebar_open(page_file, every_page):
     page = every_page[page_file]
