@@ -66,6 +66,8 @@ CSS = f"""
   /* an empty stage or notes strip takes no room (pages without a live area, runs without a notice) */
   :has(> .st-key-presenter_stage:not(:has([data-testid="stElementContainer"]))),
   :has(> .st-key-presenter_notes:not(:has([data-testid="stElementContainer"]))) {{ display: none; }}
+  /* the live area's status line (step, speed, sharing the server) on one line */
+  .st-key-presenter_charts p:has(> strong:first-child) {{ font-size: 1rem; }}
   [class*="st-key-presenter_cell_"] {{ height: {CELL_HEIGHT} !important; flex: none !important; overflow-y: auto;
       overflow-x: hidden; gap: 0.4rem; }}
   [class*="st-key-presenter_cell_"] h3 {{ font-size: 1.25rem !important; padding: 0.1rem 0 0.3rem !important; }}
