@@ -69,12 +69,13 @@ def _pin(frame: pd.DataFrame, i: int, label: str) -> pd.DataFrame:
 
 
 def take(state_key: str, identity: dict, decided: set) -> tuple[runs.RunRecord, dict, dict] | None:
-    """The page's last kept live run, if the page's controls build the same network (`identity`) and it was
-    neither continued nor replaced yet in this browser session (`decided`: the state keys that were)."""
+    """The page's last kept live run, if the page's controls build the same network (`identity`), it did not
+    diverge (a new network is what the page offers then) and it was neither continued nor replaced yet in this
+    browser session (`decided`: the state keys that were)."""
     if state_key in decided:
         return None
     kept = _last_kept(state_key)
-    if kept is None or _plain(kept[1].get("identity")) != _plain(identity):
+    if kept is None or kept[0].diverged_at is not None or _plain(kept[1].get("identity")) != _plain(identity):
         return None
     decided.add(state_key)
     return kept

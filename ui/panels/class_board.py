@@ -257,7 +257,7 @@ def _entry_actions(entries: list[Entry], board: Board, prefix: str) -> None:
                                         icon=":material/visibility:" if entry.hidden else ":material/visibility_off:"):
         if _act(lambda classes: classes.hide(board.code, teacher_key(board.code), entry.share_id,
                                              not entry.hidden) or True):
-            st.rerun(scope="fragment")
+            st.rerun()
 
 
 def _open(code: str, entry: Entry) -> None:
