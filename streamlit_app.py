@@ -2,8 +2,7 @@
 import streamlit as st
 
 from ui.navigation import existing_pages, page_name
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 
 # what each stop of the map shows, in one sentence, by page name (its URL)
 BEFORE = {"Data": "The word list every model learns from: its size, its characters and the bigram count matrix."}
@@ -57,4 +56,4 @@ cols[3].metric("Device", settings.device)
 st.caption(f"Word list: {settings.data_label}. The sidebar's word list, seed and device apply to every page and "
            "stay as you move between pages. The lectures' own numbers need their names.txt: upload it to "
            "reproduce them.")
-sidebar_share_link()
+page_end()

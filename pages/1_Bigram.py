@@ -11,8 +11,7 @@ from ui.live import live_run
 from ui.panels.bigram import counting_models, counting_section, draw_neural_bigram, samples_section
 from ui.panels.class_board import share_live_run
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
 from ui.walkthrough import walkthrough
 
@@ -68,4 +67,4 @@ live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"
 st.header("Samples")
 samples_section(everywhere, smoothing, run)
 export_menu(P)
-sidebar_share_link()
+page_end()

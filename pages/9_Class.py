@@ -3,8 +3,7 @@ board ranks them per lecture setup by dev loss, refreshing every few seconds."""
 import streamlit as st
 
 from ui.panels import class_board as panel
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 
 P = "class"
 
@@ -28,4 +27,4 @@ with teach:
 if code:
     panel.board_section(code, P)
     panel.opened_section(settings, P)
-sidebar_share_link()
+page_end()

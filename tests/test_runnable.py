@@ -1,5 +1,6 @@
 """The one protocol, control row and live area that a page's trainer, sweep and backprop twins share."""
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -92,6 +93,7 @@ def test_the_control_row_drives_any_live_object():
 class FakeSweep:
     steps: int
     step: int = 0
+    data: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(splits={}))  # no dev split to measure
 
     @property
     def done(self) -> bool:

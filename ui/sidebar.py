@@ -12,10 +12,11 @@ import torch
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
 from ui import runs, session_store
+from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.process_tuning import tune_process
-from ui.state import persistent_widget, remembered
+from ui.state import persistent_widget, remembered, sidebar_share_link
 from ui.store import sessions
 
 UPLOAD_CHOICE = "Upload your own list…"
@@ -52,9 +53,17 @@ def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     """Every page's first call: tune the process (once), configure the page, draw the shared sidebar."""
     tune_process()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    start_page_charts()
     session_store.keep_code_in_url()
     runs.bring_back()
     return _shared_sidebar()
+
+
+def page_end() -> None:
+    """Every page's last call (also before an early st.stop()): the export menus filled with this run's charts,
+    and the Copy link at the foot of the sidebar, once every control has run."""
+    fill_export_menus()
+    sidebar_share_link()
 
 
 def _shared_sidebar() -> SharedSettings:
