@@ -211,6 +211,12 @@ def entry_name(entry: Entry) -> str:
     return f"#{entry.rank} {entry.nickname} · {entry.label}"
 
 
+def choice_name(entry: Entry) -> str:
+    """An entry as the choice box names it: never by its rank, which changes as others share (Streamlit keeps a
+    choice by the text it shows, so a renamed choice would be lost and another entry chosen)."""
+    return f"{entry.nickname} · {entry.label} ({entry.setup}, no. {entry.share_id})"
+
+
 def leaderboard_frame(entries: list[Entry], teacher: bool) -> pd.DataFrame:
     """One row per shared run, best first: who, what, its dev loss, and how its settings differ from the best's."""
     best, now = entries[0], time.time()
@@ -246,7 +252,7 @@ def _entry_actions(entries: list[Entry], board: Board, prefix: str) -> None:
     by_id = {e.share_id: e for e in entries}
     cols = st.columns([3, 1, 1], vertical_alignment="bottom")
     chosen = cols[0].selectbox("A shared run", list(by_id), key=f"{prefix}_entry",
-                               format_func=lambda i: f"{entry_name(by_id[i])} ({by_id[i].setup})")
+                               format_func=lambda i: choice_name(by_id[i]))
     entry = by_id.get(chosen)
     if entry is None:
         return

@@ -1,5 +1,5 @@
-"""Runs kept in the store, in a real browser: `streamlit run` and headless Chromium, the store the test process's own
-SQLite file (tests/conftest.py), which every server started here shares.
+"""The store in a real browser: `streamlit run` and headless Chromium, the store the test process's own SQLite file
+(tests/conftest.py), which every server started here shares.
 
 A student trains on the MLP page and presses F5: the run is there, at its step, its curve drawn. It trains on and the
 server is stopped mid-training, then started again on the same port: the tab reconnects by itself and the run is
@@ -7,20 +7,27 @@ there at its last autosave, also on Compare and Make more names. And with two se
 class server) on one store, a run made on one is found by the student's next session on the other, and the other
 way round. The class server's proxy (issue 18) only decides which replica a session lands on: here the student's
 browser opens the other replica's port with the same address.
+
+A class of three sessions: the teacher starts a class, two students join it, train and share; the teacher's board
+shows their runs within a few seconds, ranked by dev loss, the nicknames as typed (never markup); the students' boards
+have neither the teacher's Hide nor Close.
 """
 import re
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press_until, wait_until_idle, widget
+from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, press_until, wait_until_idle, widget
 from tests.streamlit_server import free_port, running_app, url_path
+from ui.panels.class_board import BOARD_SECONDS
 from ui.store import AUTOSAVE_SECONDS
 
 MLP = "pages/2_MLP.py"
 COMPARE = "pages/8_Compare.py"
 GENERATE = "pages/6_Generate.py"
+CLASS = "pages/9_Class.py"
 STEP = re.compile(r"Step ([\d,]+)")  # the status line's "**Step 1,234**"
 CONTINUED = re.compile(r"Continued from step ([\d,]+)")  # the notice of a run brought back
 RECONNECT_SECONDS = 120  # the tab's reconnection to a restarted server (Streamlit's back-off, torch imported again)
@@ -148,3 +155,82 @@ def test_a_run_made_on_one_replica_is_found_on_the_other(browser, tmp_path):
             page.close()
     except Exception as err:
         raise with_log(logs, err) from err
+
+
+def joined_student(browser, url: str, code: str, nickname: str):
+    """A student's tab: the class's page from the teacher's code, joined under `nickname`."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{url}{url_path(CLASS)}?class={code}", timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    field = widget(page, "class_nickname").locator("input")
+    field.fill(nickname)
+    field.press("Enter")
+    wait_until_idle(page)
+    press_until(page, "class_join", page.get_by_text("You are in class").first)
+    return page
+
+
+def share_a_run(page, steps_key: str, steps: int) -> float:
+    """On the MLP page (through the sidebar: the same session), train and share; when the share was confirmed."""
+    page.locator('[data-testid="stSidebar"] a', has_text="2 · MLP").first.click()
+    page.wait_for_url(re.compile(re.escape(url_path(MLP)) + r"\?s="), timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    press_until(page, steps_key, page.locator("strong", has_text=f"Step {steps:,}").first)
+    wait_until_idle(page)
+    press_until(page, "mlp_share", page.get_by_text("Shared with class").first)
+    return time.monotonic()
+
+
+def shared_runs(page) -> list[str]:
+    """The board's "A shared run" choices, in the board's order ("#rank nickname · label (setup)")."""
+    choice = widget(page, "class_entry").locator("input")
+    choice.click()
+    options = page.locator('[role="option"]').all_inner_texts()
+    choice.press("Escape")
+    return options
+
+
+def test_a_class_of_three_sessions_shares_runs_on_the_board(browser, tmp_path, screenshots):
+    log = tmp_path / "server.log"
+    hostile = "<b>bo</b> **x**"
+    try:
+        with running_app(log) as (url, _):
+            teacher = browser.new_page(viewport=VIEWPORT)
+            teacher.goto(url + url_path(CLASS), timeout=TIMEOUT_MS)
+            wait_until_idle(teacher)
+            teacher.get_by_text("For the teacher").first.click()
+            press_until(teacher, "class_start", widget(teacher, "class_kept_key"))
+            code = parse_qs(urlsplit(teacher.url).query)["class"][0]
+            press(teacher, "class_kept_key")
+            wait_until_idle(teacher)
+
+            ada, bo = joined_student(browser, url, code, "ada"), joined_student(browser, url, code, hostile)
+            for student, nickname, key, steps in ((bo, hostile, "mlp_step100", 100), (ada, "ada", "mlp_step1000",
+                                                                                      1000)):
+                shared = share_a_run(student, key, steps)
+                teacher.get_by_text(f"{nickname} · MLP").first.wait_for(timeout=TIMEOUT_MS)  # the chart's legend
+                assert time.monotonic() - shared < 5 * BOARD_SECONDS  # the board refreshes by itself
+            wait_until_idle(teacher)
+            ranked = shared_runs(teacher)
+            assert chosen(teacher).startswith(hostile)  # chosen while it was alone, still chosen once ranked 2nd
+            assert [entry.split(" · ")[0] for entry in ranked] == ["ada", hostile], ranked  # as typed, best first
+            screenshots(teacher, "class-board-teacher")
+
+            for student in (ada, bo):  # back on the Class page: the same board, without the teacher's controls
+                student.locator('[data-testid="stSidebar"] a', has_text="Class board").first.click()
+                student.get_by_text(f"{hostile} · MLP").first.wait_for(timeout=TIMEOUT_MS)
+                wait_until_idle(student)
+                assert shared_runs(student) == ranked
+                assert not widget(student, "class_hide").count() and not widget(student, "class_close").count()
+                assert not student.locator('[data-testid="stException"]').count()
+            screenshots(bo, "class-board-student")
+
+            press_until(teacher, "class_hide", widget(teacher, "class_hide").get_by_text("Show it again"))
+            ada.get_by_text(f"{hostile} · MLP").wait_for(state="detached", timeout=TIMEOUT_MS)  # gone from theirs
+            assert shared_runs(ada) == ranked[:1] and shared_runs(teacher) == ranked  # the teacher still sees it
+    except Exception as err:
+        raise with_log([log], err) from err
+
+
+def chosen(page) -> str:
+    return widget(page, "class_entry").locator("input").input_value()
