@@ -49,6 +49,8 @@ def test_every_page_run_keeps_the_session_code_in_the_url_and_a_reload_keeps_it(
     at = open_page(MLP)
     code = code_of(at)
     assert len(code) == 27  # 160 bits (ui/store/codes.py)
+    devices = [block.value for block in at.sidebar.code if block.value.endswith(f"?{SESSION_PARAM}={code}")]
+    assert len(devices) == 1 and devices[0].startswith("http")  # "continue on another device": the code alone
     again = elsewhere(at, COMPARE)
     assert code_of(again) == code and not again.exception
     assert code_of(open_page(MLP)) != code  # a new tab without the address is a new session
