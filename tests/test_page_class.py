@@ -48,7 +48,7 @@ def board(at: AppTest):
 
 
 def test_a_class_shares_runs_ranked_and_only_the_teacher_hides_and_closes():
-    teacher, code, key = started_class()
+    teacher, code, _ = started_class()
     ada = student_with_a_run(code, HOSTILE_NICKNAME, "mlp_step100")
     bo = student_with_a_run(code, "bo", "mlp_step1000")
     assert not share_from_compare(ada).error and not share_from_compare(bo).error
@@ -103,7 +103,7 @@ def test_shares_are_rate_limited_with_a_message():
 
 
 def test_an_opened_run_joins_the_students_runs_and_trains_further():
-    teacher, code, _ = started_class()
+    _, code, _ = started_class()
     share_from_compare(student_with_a_run(code, "fay"))
     viewer = open_with_url(CLASS, **{"class": code})
     viewer = viewer.button(key="class_open").click().run()

@@ -4,9 +4,9 @@
 A student trains on the MLP page and presses F5: the run is there, at its step, its curve drawn. It trains on and the
 server is stopped mid-training, then started again on the same port: the tab reconnects by itself and the run is
 there at its last autosave, also on Compare and Make more names. And with two server processes (two replicas of a
-class server) on one store, a run made on one is found by the student's next session on the other, and the other
-way round. The class server's proxy (issue 18) only decides which replica a session lands on: here the student's
-browser opens the other replica's port with the same address.
+class server) on one store, SQLite or PostgreSQL, a run made on one is found by the student's next session on the
+other, and the other way round. The class server's proxy (issue 18) only decides which replica a session lands on:
+here the student's browser opens the other replica's port with the same address.
 
 A class of three sessions: the teacher starts a class, two students join it, train and share; the teacher's board
 shows their runs within a few seconds, ranked by dev loss, the nicknames as typed (never markup); the students' boards
@@ -19,7 +19,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, headless_chromium, press, press_until, wait_until_idle, widget
+from tests.browser import (
+    CHROMIUM,
+    TIMEOUT_MS,
+    VIEWPORT,
+    headless_chromium,
+    press,
+    press_until,
+    wait_until_idle,
+    widget,
+)
+from tests.postgres_server import fresh_database, running_postgres, unavailable
 from tests.streamlit_server import free_port, running_app, url_path
 from ui.panels.class_board import BOARD_SECONDS
 from ui.store import AUTOSAVE_SECONDS
@@ -129,7 +139,21 @@ def test_a_run_survives_f5_and_a_server_restart(browser, tmp_path, screenshots):
         page.close()
 
 
-def test_a_run_made_on_one_replica_is_found_on_the_other(browser, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_store(request, monkeypatch):
+    """The store the servers started here share: the test process's SQLite file (one machine), or a database on a
+    PostgreSQL server (several machines), given to them as the environment's MAKEMORE_STORE_URL."""
+    if request.param == "sqlite":
+        yield
+        return
+    if unavailable():
+        pytest.skip(unavailable())
+    with running_postgres() as server, fresh_database(server) as url:
+        monkeypatch.setenv("MAKEMORE_STORE_URL", url)
+        yield
+
+
+def test_a_run_made_on_one_replica_is_found_on_the_other(browser, tmp_path, shared_store):
     logs = [tmp_path / "replica-1.log", tmp_path / "replica-2.log"]
     try:
         with running_app(logs[0]) as (first, _), running_app(logs[1]) as (second, _):
