@@ -15,6 +15,7 @@ from ui.panels.bigram import (
     lesson_sections,
     samples_section,
 )
+from ui.panels.class_board import share_live_run
 from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
@@ -64,7 +65,8 @@ nn_config = NeuralBigramConfig(regularization=regularization)
 nn_train = TrainConfig(steps=steps, batch_size=None, lr=lr, lr_decay_at=None, stats_every=0)
 run = live_run(NN_STATE, nn_config, nn_train, settings, f"neural bigram · lr {lr:g} · reg {regularization:g}",
                "Bigram", NN_PRESET.sample_seed)
-live_section(NN_STATE, P, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
+live_section(NN_STATE, P, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P),
+             share=share_live_run)
 
 # ------------------------------------------------------------------------------------------ samples
 st.header("Samples")

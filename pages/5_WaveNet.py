@@ -8,6 +8,7 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
+from ui.panels.class_board import share_live_run
 from ui.panels.wavenet import (
     dilated_section,
     matmul_section,
@@ -82,7 +83,7 @@ st.header("Training")
 label = (f"WaveNet · context {block_size} · {describe_groups(groups)} · emb {config.n_embd} · hidden "
          f"{config.n_hidden}{' · BN bug' if bn_bug and bug_matters(config) else ''}")
 live_run(STATE, config, train, settings, label, PAGE, LECTURE.sample_seed)
-live_section(STATE, P, lambda current: draw_training(current, P))
+live_section(STATE, P, lambda current: draw_training(current, P), share=share_live_run)
 
 st.header("Performance log")
 performance_log_section(PAGE, P)

@@ -87,11 +87,14 @@ def control_row(state_key: str, prefix: str, buttons: Buttons = Buttons()) -> No
         st.rerun()
 
 
-def live_section(state_key: str, prefix: str, draw: Callable, buttons: Buttons = Buttons()) -> None:
-    """The control row, then the live area, of the object in st.session_state[state_key]: in presenter mode on the
-    dashboard at the top of the page (ui.presenter)."""
+def live_section(state_key: str, prefix: str, draw: Callable, buttons: Buttons = Buttons(),
+                 share: Callable[[str, str], None] | None = None) -> None:
+    """The control row (and `share(state_key, prefix)`'s button after it), then the live area, of the object in
+    st.session_state[state_key]: in presenter mode on the dashboard at the top of the page (ui.presenter)."""
     with on_stage("controls"):
         control_row(state_key, prefix, buttons)
+        if share is not None:
+            share(state_key, prefix)
     with on_stage("charts"):
         live_area(state_key, draw)
 
