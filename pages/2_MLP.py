@@ -8,7 +8,7 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
-from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section
+from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section, statistics_every
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
@@ -51,7 +51,8 @@ with controls_area():
 n_embd, block_size, n_hidden = chosen["n_embd"], chosen["block_size"], chosen["n_hidden"]
 batch_size, steps, lr = chosen["batch_size"], chosen["steps"], chosen["lr"]
 config = MLPConfig(block_size=block_size, n_embd=n_embd, n_hidden=n_hidden)
-train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, lr_decay_at=steps // 2, stats_every=0)
+train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, lr_decay_at=steps // 2,
+                    stats_every=statistics_every(P))
 
 # ------------------------------------------------------------------------------------------ lr finder
 st.header("Finding a learning rate")

@@ -11,6 +11,7 @@ from ui.panels.backprop import (
     draw_twins,
     formulas_section,
     gradcheck_section,
+    graph_section,
     mistake_label,
     twins_run,
 )
@@ -51,7 +52,10 @@ with controls_area():
              "mistake poisons its own gradient and everything computed from it: the further up the table it "
              "starts, the more rows turn red.")
 model, Xb, Yb = backprop.lecture_batch(LECTURE.model, settings.data, settings.seed)
-gradcheck_section(backprop.gradcheck(model, Xb, Yb, None if mistake == NO_MISTAKE else mistake), P)
+table = backprop.gradcheck(model, Xb, Yb, None if mistake == NO_MISTAKE else mistake)
+gradcheck_section(table, P)
+st.subheader("The same check on the computation graph")
+graph_section(table, Xb, Yb, P)
 
 # ------------------------------------------------------------------------------------------ exercises 2-4
 st.header("All in one go")

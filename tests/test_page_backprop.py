@@ -1,9 +1,12 @@
 """The backprop page (part 4): the gradient check, the break-it selector, the formulas, the twin training."""
 import pytest
 
-from makemore.lessons import backprop, backprop_twins
+from makemore.charts.backprop import VERDICT_COLORS
+from makemore.charts.backprop_graph import HIGHLIGHT
+from makemore.lessons import backprop, backprop_graph, backprop_twins
 from makemore.presets import PRESETS
 from tests.apptest_helpers import chart_with_columns, open_page
+from tests.test_backprop_graph import parse
 
 PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
@@ -44,10 +47,58 @@ def test_each_break_it_option_turns_its_rows_red(default_data):
         assert list(bars.loc[bars["verdict"] == "wrong", "tensor"]) == failing
 
 
+def graph_of(at) -> tuple[dict, list]:
+    """The computation graph's nodes {name: attributes} and edges [(source, target, attributes)]."""
+    (chart,) = at.get("graphviz_chart")
+    return parse(chart.proto.spec)
+
+
+def walk_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+@pytest.mark.parametrize("mistake", [None, "forget_bessel"])
+def test_the_graph_is_coloured_by_the_check_and_its_red_part_is_the_tables(default_data, mistake):
+    at = open_page(PAGE, **({"backprop_mistake": mistake} if mistake else {}))
+    assert not at.exception
+    shown, expected = check_table(at), expected_table(default_data, mistake)
+    nodes, edges = graph_of(at)
+    assert set(shown["tensor"]) | {"Xb", "Yb", "loss"} == set(nodes)
+    for row in expected.itertuples():  # each tensor with its shape and the verdict of its row
+        assert nodes[row.tensor]["label"].startswith(f"{row.tensor} {row.shape}\\n")
+    red = {name for name, attrs in nodes.items() if attrs["fillcolor"] == VERDICT_COLORS["wrong"]}
+    assert red == set(shown.loc[~shown["approximate"], "tensor"]) == set(expected.loc[~expected["approximate"], "tensor"])
+    red_edges = {(s, t) for s, t, attrs in edges if attrs.get("color") == VERDICT_COLORS["wrong"]}
+    if mistake is None:
+        assert not red and not red_edges
+    else:  # the error made at bndiff2 comes back to the embedding; dbnraw and dbnmeani stay right
+        assert {("bndiff", "bndiff2"), ("emb", "embcat"), ("C", "emb")} <= red_edges
+        assert not {("bndiff", "bnraw"), ("hprebn", "bnmeani")} & red_edges
+
+
+def test_the_walk_goes_through_the_backward_pass_in_the_tables_order():
+    at = open_page(PAGE)
+    walk = backprop_graph.backward_walk()
+    assert walk_line(at).startswith(f"**Step 0 of {len(walk) - 1}: dloss**")
+    assert at.button(key="backprop_walk_back").disabled
+    for step in (1, 2, 3):
+        at = at.button(key="backprop_walk_next").click().run()
+        tensor = walk["tensor"][step]
+        assert walk_line(at).startswith(f"**Step {step} of {len(walk) - 1}: d{tensor}**")
+        nodes, edges = graph_of(at)
+        assert [name for name, attrs in nodes.items() if attrs.get("color") == HIGHLIGHT] == [tensor]
+        assert {t for s, t, attrs in edges if attrs.get("color") == HIGHLIGHT} == set(walk["sources"][step])
+    assert list(walk["tensor"][1:4]) == backprop.CHECK_ORDER[:3]  # the table's rows, top down
+    at = at.button(key="backprop_walk_back").click().run()
+    assert walk_line(at).startswith(f"**Step 2 of {len(walk) - 1}: d{walk['tensor'][2]}**")
+    at = at.button(key="backprop_walk_start").click().run()
+    assert walk_line(at).startswith("**Step 0 of ")
+
+
 def test_the_three_formulas_stand_next_to_their_passing_checks():
     at = open_page(PAGE)
     assert len(at.latex) == len(backprop.FORMULAS) == 3
-    assert [h.value for h in at.subheader] == [title for title, _ in backprop.FORMULAS.values()]
+    assert [h.value for h in at.subheader][-3:] == [title for title, _ in backprop.FORMULAS.values()]
     checks = [frame.value for frame in at.dataframe[1:4]]
     assert [list(c["tensor"]) for c in checks] == [["logits"], ["hprebn"], ["C", "W1", "b1", "bngain", "bnbias",
                                                                             "W2", "b2"]]

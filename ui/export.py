@@ -63,18 +63,24 @@ def file_name(*parts: str, suffix: str) -> str:
     return "-".join(["makemore", *words])[:80].rstrip("-") + suffix
 
 
-def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None) -> None:
+def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None,
+               key: str | None = None):
     """Draw a chart full width (with a title, when given) and keep it for the page's export menu.
 
     The title is set on the chart itself: `.properties(title=...)` would validate it against the schema
     and, on a layered chart, rebuild every layer (a tenth of a live redraw).
+    key: the chart answers clicks on its selection parameters (a rerun), under this widget key; then its
+    selection state is returned (None otherwise).
     """
     if title is not None:
         chart.title = title
     if presenting():
         chart.config = PRESENTER_CHART_CONFIG  # chart text as large as the page's, for the back of the room
-    st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
+    if key is None:
+        st.altair_chart(unchecked(chart), width="stretch")
+        return None
+    return st.altair_chart(unchecked(chart), width="stretch", on_select="rerun", key=key)
 
 
 def export_menu(prefix: str) -> None:
