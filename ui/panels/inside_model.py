@@ -202,10 +202,11 @@ def weights_view(run: LiveRun, prefix: str) -> None:
         return
     show_chart(weight_heatmaps(weights.weight_frame(snap, scales, [names[c] for c in chosen])), prefix, "weights")
     st.caption(f"Step {snap.step:,}. Left, each matrix: orange positive, blue negative, on a colour scale fixed "
-               "at the largest |weight| it has had in this run, so weights that shrink fade (with the raw init, "
-               "watch the output layer's). Right, the step's update −lr × grad on the same scale in decades: "
-               "a quarter as bright as the weights is the healthy pace (update:data 1e-3), as bright means "
-               f"the learning rate is far too high. Matrices over {weights.MAX_CELLS} rows or columns are shown "
+               "at the largest |weight| it has had in this run, so weights that shrink fade. Right, the step's "
+               "update −lr × grad on the same scale in decades: a thousandth of the scale (update:data 1e-3, the "
+               "healthy pace) is a quarter of full colour, each further quarter ten times more; update panels "
+               "darker than that mean a learning rate too high. Matrices over "
+               f"{weights.MAX_CELLS} rows or columns are shown "
                "in blocks, each block the value of largest size in it.")
 
 
