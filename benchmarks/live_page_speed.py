@@ -12,7 +12,7 @@ the ratio, and the average time a tick spends training and drawing; --tick 1.0 m
 "redraw every 1 s" setting, --budget fixed seconds of training per tick instead of the paced ones. One torch thread.
 --inside draws the page with its views inside the network open (ui/panels/inside_model.py: the weights of every
 matrix, a neuron's contexts and histogram, the clickable saturation image): bare mode keeps no widget state,
-so their expanders are drawn as open containers.
+so the expanders' content is drawn as if they were open.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ PREFIX = "bench"
 def open_the_inside_views() -> None:
     """Draw the diagnostics page with its weights and neuron views open (see --inside)."""
     import streamlit as st
-    inside_model.open_expander = lambda *args, **kwargs: st.container()
+    inside_model.lazy_expander = lambda label, key, draw, *args, **kwargs: draw()
     st.session_state[inside_model.neurons_key(PREFIX)] = True  # the saturation image answers clicks
 
 

@@ -11,6 +11,7 @@ there too.
 """
 import contextlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -137,6 +138,29 @@ def test_no_button_label_is_cut_short_on_a_1024_pixel_projector(page_file, every
         page.set_viewport_size(VIEWPORT)
 
 
+WIDE_WITH_SIDEBAR = {"width": 1400, "height": 4200}  # a laptop, the sidebar open
+
+
+@pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
+def test_no_table_hides_columns_at_1400_pixels_with_the_sidebar_open(page_file, every_page):
+    page = every_page[page_file]
+    page.set_viewport_size(WIDE_WITH_SIDEBAR)
+    try:
+        page.wait_for_timeout(300)  # the layout settles
+        assert page.locator('[data-testid="stSidebar"]').is_visible()
+        assert not sideways_tables(page), sideways_tables(page)
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def sideways_tables(page) -> list[dict]:
+    """The main area's tables whose columns do not fit their width (the rest scroll out of view, cut)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]')]
+        .filter(table => table.offsetParent).map(table => table.querySelector('.dvn-scroller'))
+        .filter(grid => grid && grid.scrollWidth > grid.clientWidth + 1)
+        .map(grid => ({columns: grid.scrollWidth, shown: grid.clientWidth}))""")
+
+
 def cut_button_labels(page) -> list[str]:
     """Labels of the main area's visible buttons that their button is too narrow to show whole."""
     return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] button')]
@@ -239,8 +263,8 @@ def graph_nodes(page) -> dict[str, dict]:
 def test_the_graph_is_red_where_the_check_is_and_walks_backward(app_url, browser, default_data, screenshots):
     with opened(browser, app_url + url_path("pages/4_Backprop.py") + "?mistake=forget_bessel") as page:
         page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(timeout=TIMEOUT_MS)
-        table = backprop.gradcheck(*backprop.lecture_batch(PRESETS["backprop"].model, default_data, 2147483647),
-                                   "forget_bessel")
+        exercise_1 = replace(PRESETS["backprop"].model, n_hidden=backprop.EXERCISE_1_HIDDEN)  # the page's network
+        table = backprop.gradcheck(*backprop.lecture_batch(exercise_1, default_data, 2147483647), "forget_bessel")
         nodes = graph_nodes(page)
         assert set(backprop.CHECK_ORDER) < set(nodes)
         red = {name for name, shape in nodes.items() if shape["fill"] == VERDICT_COLORS["wrong"].upper()}

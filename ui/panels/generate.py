@@ -1,7 +1,8 @@
 """The Generate page's sections: train a preset on demand, the drawn names, one name drawn step by step."""
 from __future__ import annotations
 
-import pandas as pd
+import re
+
 import streamlit as st
 
 from makemore.charts.sampling import next_char_chart
@@ -18,6 +19,7 @@ from ui.state import persistent_widget
 
 QUICK_STEPS = [1_000, 5_000, 10_000, 20_000, 50_000]
 TRAIN_CHUNK_SECONDS = 0.25  # progress-bar updates while a preset trains
+LIST_LINES, NAME_LINE_PX = 15, 30  # names shown before the list scrolls, and the height of one
 
 
 def train_preset(settings: SharedSettings, name: str, steps: int) -> str:
@@ -68,13 +70,27 @@ def preset_trainer(settings: SharedSettings, model_key: str, expanded: bool) -> 
                 st.rerun()
 
 
+def code_span(text: str) -> str:
+    """`text` as a Markdown code span, shown literally (a name may hold any character of the word list)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def names_markdown(samples: list[Sample]) -> str:
+    """A numbered list: each name (cut ones end in …) and whether it is new or one of the training words."""
+    return "\n".join(
+        f"{i}. {code_span(s.name + ('…' if s.truncated else '')) if s.name else '*(an empty name)*'} · "
+        f"{'*in the data*' if s.in_data else 'new'}" for i, s in enumerate(samples, 1))
+
+
 def names_section(samples: list[Sample], seed: int, model_label: str) -> None:
     """The drawn names, how many are new, and a download named after the model that drew them."""
     count = len(samples)
     st.subheader("Names")
-    st.dataframe(pd.DataFrame({"name": [s.name + ("…" if s.truncated else "") for s in samples],
-                               "status": ["new" if not s.in_data else "in the data" for s in samples]},
-                              index=range(1, count + 1)), height=38 + 35 * min(count, 15))
+    # a list that wraps: in a table a name of a hot temperature's 100 characters was cut, and its status with it
+    with st.container(height=NAME_LINE_PX * LIST_LINES if count > LIST_LINES else "content"):
+        st.markdown(names_markdown(samples))
     st.metric("New names", f"{sum(not s.in_data for s in samples)} of {count}",
               help="Names not among the model's training words.")
     st.download_button("Download names (.txt)", names_text(samples),

@@ -4,8 +4,7 @@ The Models page's run: its loss, and tabs of module activations, gradients, para
 Transformer and the recurrent nets, what they compute while reading one name (`draw`).
 Parts 2 and 3 (the MLP and diagnostics pages): each weight matrix beside its step's update
 (`weights_section`), and what drives one hidden neuron (`neuron_section`). Each of these sits in an
-expander that builds nothing while it is closed: Streamlit builds a plain expander's content even when
-it is collapsed, so these track their state (`on_change`) and draw only when open.
+expander that builds nothing while it is closed (ui.lesson.lazy_expander).
 """
 from __future__ import annotations
 
@@ -28,20 +27,14 @@ from makemore.stats import diagnostics as dg
 from makemore.stats import weights
 from ui import runs
 from ui.export import show_chart
-from ui.lesson import dev_points
-from ui.live import LiveRun, status_line
+from ui.lesson import dev_points, lazy_expander
+from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import chart_height, side_by_side
 from ui.state import persistent_widget
 
 NEURON_REFRESH_SECONDS = 2.0  # while a run trains, its neurons' contexts are read again at most this often
 # (one pass over the word list's contexts costs a fifth to half of a diagnostics redraw)
 CONTEXT_BAR_PIXELS = 24
-
-
-def open_expander(label: str, key: str, icon: str, on_change="rerun"):
-    """An expander that remembers whether it is open: its container when open, else None (build nothing)."""
-    box = st.expander(label, key=key, icon=icon, on_change=on_change)
-    return box if box.open else None
 
 
 def is_open(key: str) -> bool:
@@ -72,8 +65,9 @@ def loss_section(current: LiveRun, prefix: str) -> None:
     show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(trainer.model.config.vocab_size),
                           lr_changes, height=chart_height()),
                prefix, "loss", title="Loss per character: train per step and dev")
-    st.caption("Each step's loss is the mean over every character of 32 names; orange dots are the dev loss "
-               "(4,096 dev examples) every 1,000 steps; red dashes are a uniform guess.")
+    st.caption(f"Each step's loss is the mean over every character of {trainer.config.batch_size} names; orange "
+               f"dots are the dev loss ({EVAL_EXAMPLES:,} dev examples) every {EVAL_EVERY:,} steps; red dashes are a "
+               "uniform guess.")
 
 
 def module_histograms(current: LiveRun, prefix: str, which: str, key: str, x_title: str, chart_name: str,
@@ -178,10 +172,8 @@ def weights_key(prefix: str) -> str:
 
 
 def weights_section(run: LiveRun, prefix: str, on_change="rerun") -> None:
-    box = open_expander("The weights, and each step's update", weights_key(prefix), ":material/grid_on:", on_change)
-    if box is not None:
-        with box:
-            weights_view(run, prefix)
+    lazy_expander("The weights, and each step's update", weights_key(prefix), lambda: weights_view(run, prefix),
+                  ":material/grid_on:", on_change)
 
 
 def weights_view(run: LiveRun, prefix: str) -> None:
@@ -227,10 +219,8 @@ def clicked_neuron(selection, prefix: str) -> int | None:
 
 def neuron_section(run: LiveRun, prefix: str, layer_index: int | None = None, clicked: int | None = None) -> None:
     """A neuron of a hidden layer (`layer_index`, else a choice), its contexts, histogram and dead flags."""
-    box = open_expander("A neuron: the contexts that drive it", neurons_key(prefix), ":material/psychology:")
-    if box is not None:
-        with box:
-            neuron_view(run, prefix, layer_index, clicked)
+    lazy_expander("A neuron: the contexts that drive it", neurons_key(prefix),
+                  lambda: neuron_view(run, prefix, layer_index, clicked), ":material/psychology:")
 
 
 def contexts_of(run: LiveRun, prefix: str, layer_index: int) -> dict:
