@@ -273,9 +273,9 @@ def test_the_graph_is_red_where_the_check_is_and_walks_backward(app_url, browser
             press_until(page, "backprop_walk_next", page.get_by_text(WALK.format(step, backprop.CHECK_ORDER[step - 1])))
             wait_until_idle(page)
         walked = backprop.CHECK_ORDER[2]
-        page.wait_for_function(f"""() => [...document.querySelectorAll('[data-testid="stGraphVizChart"] g.node')]
-            .some(g => g.querySelector('title').textContent === '{walked}'
-                  && (g.querySelector('ellipse, polygon').getAttribute('stroke') || '').toUpperCase() === '{HIGHLIGHT}')""",
+        page.wait_for_function(f"""() => [...document.querySelectorAll(
+                '[data-testid="stGraphVizChart"] g.node')].some(g => g.querySelector('title').textContent === '{walked}'
+            && (g.querySelector('ellipse, polygon').getAttribute('stroke') || '').toUpperCase() === '{HIGHLIGHT}')""",
                                timeout=TIMEOUT_MS)
         graph = page.locator('[data-testid="stGraphVizChart"]').first
         graph.scroll_into_view_if_needed()

@@ -80,7 +80,8 @@ def test_the_graph_is_coloured_by_the_check_and_its_red_part_is_the_tables(defau
     for row in expected.itertuples():  # each tensor with its shape and the verdict of its row
         assert nodes[row.tensor]["label"].startswith(f"{row.tensor} {row.shape}\\n")
     red = {name for name, attrs in nodes.items() if attrs["fillcolor"] == VERDICT_COLORS["wrong"]}
-    assert red == set(shown.loc[~shown["approximate"], "tensor"]) == set(expected.loc[~expected["approximate"], "tensor"])
+    failing = set(expected.loc[~expected["approximate"], "tensor"])
+    assert red == set(shown.loc[~shown["approximate"], "tensor"]) == failing
     red_edges = {(s, t) for s, t, attrs in edges if attrs.get("color") == VERDICT_COLORS["wrong"]}
     if mistake is None:
         assert not red and not red_edges

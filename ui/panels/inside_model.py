@@ -197,9 +197,8 @@ def weights_view(run: LiveRun, prefix: str) -> None:
                "at the largest |weight| it has had in this run, so weights that shrink fade. Right, the step's "
                "update −lr × grad on the same scale in decades: a thousandth of the scale (update:data 1e-3, the "
                "healthy pace) is a quarter of full colour, each further quarter ten times more; update panels "
-               "darker than that mean a learning rate too high. Matrices over "
-               f"{weights.MAX_CELLS} rows or columns are shown "
-               "in blocks, each block the value of largest size in it.")
+               f"darker than that mean a learning rate too high. Matrices over {weights.MAX_CELLS} rows or "
+               "columns are shown in blocks, each block the value of largest size in it.")
 
 
 # ------------------------------------------------------------------------------ the neurons
