@@ -9,6 +9,7 @@ from ui.panels.generate import names_section, preset_trainer, trace_section
 from ui.presentation import side_by_side
 from ui.sidebar import page_setup
 from ui.state import persistent_widget, sidebar_share_link
+from ui.text import md, plain
 
 P = "gen"
 
@@ -31,7 +32,7 @@ cols = st.columns([3, 1, 1.5, 1.5])
 with cols[0]:
     run_id = persistent_widget(
         st.selectbox, "gen_model", ids[-1], label="Model", options=ids,
-        format_func=lambda i: f"{registry[i].label} · {registry[i].page} · "
+        format_func=lambda i: f"{plain(registry[i].label)} · {registry[i].page} · "
                               + (f"{registry[i].steps:,} steps" if registry[i].steps else "counted"),
         help="Runs are kept when you pause, finish or reset them on a lesson page.")
 with cols[1]:
@@ -51,7 +52,7 @@ record = registry[run_id]
 try:
     samples = sample_names(record.model, record.vocab, count, seed, temperature, known_words=record.words)
 except RuntimeError as err:  # torch.multinomial refuses probabilities that are inf or NaN
-    st.error(f"**{record.label}** cannot make names: its probabilities are not numbers ({err}). Its training "
+    st.error(f"**{md(record.label)}** cannot make names: its probabilities are not numbers ({md(err)}). Its training "
              "probably diverged: pick another model, or train this one again with a lower learning rate.",
              icon=":material/error:")
     sidebar_share_link()

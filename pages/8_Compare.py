@@ -9,6 +9,7 @@ from ui.export import export_menu, show_chart
 from ui.presentation import chart_height
 from ui.sidebar import page_setup
 from ui.state import sidebar_share_link
+from ui.text import LONG, filename, md, plain
 
 settings = page_setup("Compare runs")
 st.title("Compare runs")
@@ -23,7 +24,7 @@ else:
     st.dataframe(runs.leaderboard(list(registry.values())), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ["train", "dev", "test"]})
     chosen = st.multiselect("Runs to compare", list(registry), default=list(registry)[-4:], key="compare_runs",
-                            format_func=lambda run_id: registry[run_id].label,
+                            format_func=lambda run_id: plain(registry[run_id].label),
                             help="Pick two or more runs to overlay. Colours follow the order you pick them in.")
     picked = [registry[i] for i in chosen]
     export_menu("compare")
@@ -56,9 +57,9 @@ else:
 
     st.subheader("Manage and export")
     for run_id, rec in list(registry.items()):
-        with st.expander(f"{rec.label} · {rec.family} · {rec.steps:,} steps", icon=":material/folder:"):
+        with st.expander(f"{md(rec.label)} · {rec.family} · {rec.steps:,} steps", icon=":material/folder:"):
             name_col, remove_col = st.columns([4, 1])
-            new_name = name_col.text_input("Name", rec.label, key=f"compare_name_{run_id}",
+            new_name = name_col.text_input("Name", rec.label, key=f"compare_name_{run_id}", max_chars=runs.MAX_LABEL,
                                            help="Rename the run (its charts and tables use this name).")
             if new_name != rec.label:
                 runs.rename(run_id, new_name)
@@ -67,10 +68,10 @@ else:
                 runs.remove(run_id)
                 st.rerun()
             csv_col, ckpt_col = st.columns(2)
-            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec), f"{rec.label}.csv", "text/csv",
+            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec), f"{filename(rec.label)}.csv", "text/csv",
                                     key=f"compare_csv_{run_id}", icon=":material/table:",
                                     help="Loss per step, dev loss and update:data ratios, one row per value.")
-            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec), f"{rec.label}.pt",
+            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec), f"{filename(rec.label)}.pt",
                                      key=f"compare_ckpt_{run_id}", icon=":material/download:",
                                      help="Config + weights + vocabulary: load it back below or with "
                                           "torch.load(path, weights_only=True).")
@@ -83,9 +84,9 @@ if upload is not None and st.session_state.get("compare_restored") != upload.fil
     try:
         restored = runs.restore(upload.getvalue(), upload.name)
     except CheckpointError as err:
-        st.error(str(err))
+        st.error(md(err, LONG))
     else:
         st.session_state["compare_restored"] = upload.file_id
-        st.success(f"Restored {restored.label}: it is now in the list above and on the Generate page.")
+        st.success(f"Restored {md(restored.label)}: it is now in the list above and on the Generate page.")
         st.rerun()
 sidebar_share_link()

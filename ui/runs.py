@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 import streamlit as st
 
-from makemore import checkpoint
+from makemore import checkpoint, validation
 from makemore.data import Vocabulary
 from makemore.models import LanguageModel, config_to_dict, layers_of
 from makemore.stats.diagnostics import parameter_blocks, update_ratio_frame
 from makemore.training import TrainConfig, Trainer
 
 MAX_RUNS = 12  # the oldest run is dropped beyond this
+MAX_LABEL = validation.MAX_TEXT  # characters of a run's name (as a checkpoint may carry)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def remove(run_id: str) -> None:
 
 def rename(run_id: str, label: str) -> None:
     if run_id in registry() and label.strip():
-        registry()[run_id].label = label.strip()
+        registry()[run_id].label = label.strip()[:MAX_LABEL]
 
 
 # ------------------------------------------------------------------------------------ export / import

@@ -14,6 +14,7 @@ from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.process_tuning import tune_process
 from ui.state import persistent_widget, remembered
+from ui.text import LONG, md, plain
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"
@@ -89,14 +90,14 @@ def _upload(sources: dict) -> str | None:
     if upload is None:
         st.caption("Until you upload a file, the shipped names are used.")
         return None
-    raw = upload.getvalue()
+    raw, name = upload.getvalue(), plain(upload.name)  # the name is quoted in labels and messages
     try:
-        data = load_word_data(raw, upload.name)
+        data = load_word_data(raw, name)
     except DataError as err:
-        st.error(f"Could not use {upload.name}: {err}")
+        st.error(f"Could not use {md(name)}: {md(err, LONG)}")
         return None
-    label = f"{upload.name} ({len(data.words):,} items)"
-    sources[label] = (upload.name, raw)
+    label = f"{name} ({len(data.words):,} items)"
+    sources[label] = (name, raw)
     st.session_state["shared_dataset"] = label
-    st.success(f"Loaded {label}.")
+    st.success(f"Loaded {md(label, len(label))}.")
     return label

@@ -15,6 +15,7 @@ from ui.export import show_chart
 from ui.presentation import chart_height
 from ui.sidebar import SharedSettings
 from ui.state import persistent_widget
+from ui.text import code, md, plain
 
 QUICK_STEPS = [1_000, 5_000, 10_000, 20_000, 50_000]
 TRAIN_CHUNK_SECONDS = 0.25  # progress-bar updates while a preset trains
@@ -89,7 +90,7 @@ def trace_section(record: runs.RunRecord, samples: list[Sample], seed: int, temp
     st.subheader("One name, step by step")
     count = len(samples)
     index = persistent_widget(st.selectbox, "gen_trace", 0, label="Name to trace", options=list(range(count)),
-                              format_func=lambda i: f"{i + 1}. {samples[i].name}",
+                              format_func=lambda i: f"{i + 1}. {plain(samples[i].name)}",
                               help="Replays the drawing of this name with the same seed and temperature.")
     index = min(index, count - 1)
     name, steps = trace_nth(record.model, record.vocab, seed, index, temperature)
@@ -103,13 +104,13 @@ def trace_section(record: runs.RunRecord, samples: list[Sample], seed: int, temp
         position = 1
     step = steps[position - 1]
     drawn = [visible(itos[s.chosen]) for s in steps]
-    st.markdown("Drawn: " + " ".join(f":orange-background[**{ch}**]" if i == position - 1 else f"`{ch}`"
+    st.markdown("Drawn: " + " ".join(f":orange-background[**{md(ch)}**]" if i == position - 1 else code(ch)
                                      for i, ch in enumerate(drawn)))
     p = float(step.probs[step.chosen])
     end = " (the boundary: the name ends here)" if step.chosen == 0 else ""
-    st.markdown(f"Context `{''.join(visible(c) for c in step.context)}` → drew **{drawn[position - 1]}**{end} "
-                f"with probability {p:.3f}.")
+    context = code("".join(visible(c) for c in step.context))
+    st.markdown(f"Context {context} → drew **{md(drawn[position - 1])}**{end} with probability {p:.3f}.")
     show_chart(next_char_chart(step_frame(step, record.vocab), chart_height()), prefix, "next character",
                title=f"Step {position}: P(next character | {step.context!r})")
     st.caption(f"Orange: the character drawn. A confident model puts most of the mass on a few bars; "
-               f"{boundary!r} ends the name. Raise the temperature and the bars even out.")
+               f"{md(repr(boundary))} ends the name. Raise the temperature and the bars even out.")

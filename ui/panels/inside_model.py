@@ -9,7 +9,7 @@ import streamlit as st
 
 from makemore.charts.models import attention_chart, hidden_state_chart
 from makemore.charts.training import density_chart, loss_chart, update_ratio_chart
-from makemore.data import DataError
+from makemore.data import MAX_WORD_CHARS, DataError
 from makemore.lessons import models as inspect
 from ui import runs
 from ui.export import show_chart
@@ -17,6 +17,7 @@ from ui.lesson import dev_points
 from ui.live import LiveRun, status_line
 from ui.presentation import chart_height
 from ui.state import persistent_widget
+from ui.text import code, md
 
 
 def default_modules(names: list[str]) -> list[str]:
@@ -81,7 +82,7 @@ def parameters_tab(current: LiveRun, prefix: str) -> None:
 def name_input(current: LiveRun, prefix: str) -> str:
     words = current.trainer.data.words
     return persistent_widget(st.text_input, f"{prefix}_name", words[0], label="A name to read",
-                             help="The model reads this name character by character (after the boundary token) "
+                             max_chars=MAX_WORD_CHARS, help="The model reads this name character by character (after the boundary token) "
                                   "and the charts show what it computed at each position.")
 
 
@@ -92,7 +93,7 @@ def name_tab(current: LiveRun, prefix: str, frame_of, chart_of, chart_name: str,
     try:
         frame = frame_of(model, vocab, name)
     except DataError as err:
-        st.warning(f"Cannot read {name!r}: {err}", icon=":material/warning:")
+        st.warning(f"Cannot read {code(name)}: {md(err)}", icon=":material/warning:")
         return
     show_chart(chart_of(frame), prefix, chart_name)
     st.caption(caption)

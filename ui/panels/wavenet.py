@@ -29,6 +29,7 @@ from ui.lesson import dev_points
 from ui.live import LiveRun, status_line
 from ui.presentation import button_row, chart_height, side_by_side
 from ui.state import remembered
+from ui.text import md
 
 LOG = "wavenet_log"  # session key: {"rows": {run_id: row}, "since": time the log was last cleared}
 
@@ -130,8 +131,8 @@ def dilated_section(word: str, groups: tuple, block_size: int, vocab: Vocabulary
         st.error("Type a name to see its windows.", icon=":material/error:")
         return
     if unknown:
-        st.error(f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the word list's "
-                 "characters: type a name made of them.", icon=":material/error:")
+        st.error(f"{md(', '.join(map(repr, unknown)))} {'is' if len(unknown) == 1 else 'are'} not among the word "
+                 "list's characters: type a name made of them.", icon=":material/error:")
         return
     windows = context_windows(word, block_size, vocab.boundary)
     with window_col:
