@@ -3,7 +3,7 @@ import pytest
 
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, open_page, press_step
 
 PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
@@ -57,7 +57,7 @@ def test_the_three_formulas_stand_next_to_their_passing_checks():
 @pytest.mark.slow
 def test_steps_train_both_twins_and_their_curves_coincide():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     assert not at.exception
     pair: backprop_twins.Twins = at.session_state["backprop_twins"].twins
     assert pair.manual.step == pair.autograd.step == 100 and pair.manual.config.lr_decay_at == 500
@@ -71,14 +71,14 @@ def test_steps_train_both_twins_and_their_curves_coincide():
 @pytest.mark.slow
 def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     records = {r.label: r for r in at.session_state["runs"].values()}
     assert set(records) == {"Backprop · hand-written twin", "Backprop · autograd twin"}
     assert all(r.steps == 100 and r.losses["dev_loss"] is not None for r in records.values())
-    at = at.button(key="backprop_step100").click().run()  # the same pair: the same two runs, refreshed
+    at = press_step(at, "backprop_step100")  # the same pair: the same two runs, refreshed
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [200, 200]
     at = at.button(key="backprop_reset").click().run()
-    at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
+    at = press_step(at, "backprop_step100")  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
     generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
     assert not generate.exception and len(generate.dataframe[0].value) == 5
@@ -99,7 +99,7 @@ def test_train_runs_and_pause_stops_and_measures():
 @pytest.mark.slow
 def test_a_new_schedule_builds_a_new_pair():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     at.select_slider(key="backprop_steps__w").set_value(5_000).run()
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000

@@ -3,7 +3,7 @@ import pytest
 
 from makemore.lessons.mlp import lr_sweep
 from makemore.models import MLPConfig
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, open_page, press_step
 
 PAGE = "pages/2_MLP.py"
 SMALL = dict(mlp_n_hidden=25, mlp_steps=1_000)  # a quick network for the tests
@@ -44,7 +44,7 @@ def test_lecture_figures_only_for_the_lecture_setup():
 @pytest.mark.slow
 def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
     at = open_page(PAGE, **SMALL)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     assert not at.exception
     trainer = trainer_of(at)
     assert trainer.step == 100
@@ -58,7 +58,7 @@ def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
 
 def test_embedding_plot_shows_c_directly_in_two_dimensions():
     at = open_page(PAGE, mlp_n_embd=2, **SMALL)
-    at = at.button(key="mlp_step1").click().run()
+    at = press_step(at, "mlp_step1")
     C = trainer_of(at).model.C.detach()
     frame = chart_with_columns(at, "label", "kind", "x", "y")[0]["data"][0]
     assert frame["x"].to_numpy() == pytest.approx(C[:, 0].numpy()) and frame["y"].to_numpy() == pytest.approx(C[:, 1].numpy())

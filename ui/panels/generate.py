@@ -1,6 +1,10 @@
 """The Generate page's sections: train a preset on demand, the drawn names, one name drawn step by step."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -9,32 +13,81 @@ from makemore.lessons.data import visible
 from makemore.lessons.sampling import names_text, quick_schedule, step_frame, trace_nth
 from makemore.presets import PRESETS
 from makemore.sampling import Sample
-from makemore.training import build_trainer
+from makemore.training import Trainer, build_trainer
 from ui import runs
 from ui.export import show_chart
 from ui.presentation import chart_height
+from ui.runnable import Buttons, Runnable, control_row, live_area
 from ui.sidebar import SharedSettings
 from ui.state import persistent_widget
 from ui.text import code, md, plain
 
 QUICK_STEPS = [1_000, 5_000, 10_000, 20_000, 50_000]
-TRAIN_CHUNK_SECONDS = 0.25  # progress-bar updates while a preset trains
+STATE = "gen_preset_run"
+BUTTONS = Buttons(train_help="Train the preset on the current word list (pause any time); the trained model joins "
+                             "this session's runs and is picked below.",
+                  steps=(), reset_help="Start again from a fresh initialization (what trained stays with the runs).")
 
 
-def train_preset(settings: SharedSettings, name: str, steps: int) -> str:
-    """Train a preset on the current word list with a progress bar; keep it in the session's runs."""
+@dataclass
+class PresetRun(Runnable):
+    """A preset trained on demand, as a live object: built when Train is pressed, trained in the server's turns
+    like any live area, kept with the session's runs (and picked as the page's model) when paused or finished.
+    The controls may change while one is shown: Train then builds the controls' setup (`wanted`, `build`)."""
+    wanted: dict  # the controls' setup now: preset, steps, word list, device
+    build: Callable[[], Trainer]
+    model_key: str  # the page's model choice, set to this run when it is kept
+    data_label: str
+    trainer: Trainer | None = None
+    identity: dict | None = None  # the setup that built `trainer`
+    run_id: str = ""
+    running: bool = False
+
+    @property
+    def stale(self) -> bool:
+        return self.trainer is not None and self.identity != self.wanted
+
+    @property
+    def notice(self) -> str:
+        return "The preset or its steps changed since this training started: Train starts anew." if self.stale else ""
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step if self.trainer is not None else 0
+
+    @property
+    def done(self) -> bool:
+        return self.trainer is not None and self.trainer.done and not self.stale
+
+    def start(self) -> None:
+        if self.trainer is None or self.stale:
+            self.trainer, self.identity, self.run_id = self.build(), self.wanted, runs.new_run_id()
+        self.running = True
+
+    def train_for(self, seconds: float, max_steps: int | None = None) -> int:
+        done = self.trainer.advance_for(seconds, max_steps)
+        if self.trainer.done and self.running:
+            self.stop()
+        return done
+
+    def stop(self) -> None:
+        """Keep the run (its losses measured on the whole splits) and make it the page's model."""
+        self.running = False
+        if self.trainer is not None:
+            preset = PRESETS[self.identity["preset"]]
+            runs.record(self.trainer, self.run_id, f"{preset.name} preset", "Generate", self.data_label, preset.seed,
+                        preset.sample_seed)
+            st.session_state[self.model_key] = self.run_id
+
+    def reset(self) -> PresetRun:
+        if self.running:
+            self.stop()
+        return PresetRun(self.wanted, self.build, self.model_key, self.data_label)
+
+
+def build_preset(settings: SharedSettings, name: str, steps: int) -> Trainer:
     preset = PRESETS[name]
-    schedule = quick_schedule(preset, steps)
-    trainer = build_trainer(preset.model, schedule, settings.data, preset.seed, settings.device)
-    bar = st.progress(0.0, text=f"Training {name}…")
-    while not trainer.done:
-        trainer.advance_for(TRAIN_CHUNK_SECONDS)
-        bar.progress(trainer.step / schedule.steps, text=f"Training {name}: step {trainer.step:,} of "
-                                                         f"{schedule.steps:,}")
-    with st.spinner("Measuring the losses…"):
-        record = runs.record(trainer, runs.new_run_id(), f"{name} preset", "Generate", settings.data_label,
-                             preset.seed, preset.sample_seed)
-    return record.run_id
+    return build_trainer(preset.model, quick_schedule(preset, steps), settings.data, preset.seed, settings.device)
 
 
 def preset_title(name: str) -> str:
@@ -46,7 +99,7 @@ def preset_title(name: str) -> str:
 def preset_trainer(settings: SharedSettings, model_key: str, expanded: bool) -> None:
     """An expander to train any preset on the current list; the trained run becomes the chosen model."""
     with st.expander("Train a preset now", expanded=expanded, icon=":material/model_training:"):
-        cols = st.columns([2, 2, 1])
+        cols = st.columns([2, 2])
         with cols[0]:
             preset_name = persistent_widget(
                 st.selectbox, "gen_preset", "mlp", param="preset", label="Preset", options=list(PRESETS),
@@ -60,13 +113,21 @@ def preset_trainer(settings: SharedSettings, model_key: str, expanded: bool) -> 
                 options=QUICK_STEPS, format_func=lambda v: f"{v:,}", disabled=own_schedule,
                 help="The lectures train 200,000 steps; a few thousand already give name-like samples. The lr "
                      "drops 10x at half way. Counting and full-batch presets keep their own schedule.")
-        with cols[2]:
-            st.write("")
-            if st.button("Train", key="gen_train_preset", type="primary", icon=":material/play_arrow:",
-                         width="stretch",
-                         help="Trains the preset on the current word list, then keeps it with this session's runs."):
-                st.session_state[model_key] = train_preset(settings, preset_name, steps)
-                st.rerun()
+        wanted = {"preset": preset_name, "steps": steps, "data": settings.data_key, "device": settings.device}
+        build = partial(build_preset, settings, preset_name, steps)
+        run: PresetRun = st.session_state.setdefault(STATE, PresetRun(wanted, build, model_key, settings.data_label))
+        run.wanted, run.build, run.data_label = wanted, build, settings.data_label
+        control_row(STATE, "gen_preset", BUTTONS)
+        live_area(STATE, draw_progress)
+
+
+def draw_progress(run: PresetRun) -> None:
+    if run.trainer is None:
+        st.caption("Press Train: the preset trains here, a little at every redraw, and can be paused.")
+        return
+    total = run.trainer.config.steps
+    st.progress(min(run.step / total, 1.0) if total else 1.0,
+                text=f"{run.identity['preset']}: step {run.step:,} of {total:,} · {run.status}")
 
 
 def names_section(samples: list[Sample], seed: int) -> None:
