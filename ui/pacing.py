@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import streamlit as st
 
+from ui.closed_tabs import CLOSED_TABS
 from ui.state import remembered
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ def paced_fragment(state_key: str, train: Callable[[Runnable, float], None], dra
                 pace.note_training_start(time.perf_counter())
                 train(current, pace.budget(tick_seconds))
             pace.note_training_end(time.perf_counter() if current.running else None)
+            CLOSED_TABS.close_gone()  # the runs of tabs that are gone leave the server's memory
 
     # Streamlit names a fragment after its function (and where it is drawn)
     drawing.__qualname__ = f"paced_fragment[{state_key}].drawing"

@@ -10,6 +10,7 @@ import torch
 
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
+from ui.closed_tabs import CLOSED_TABS
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.process_tuning import tune_process
@@ -49,6 +50,7 @@ def _shipped_source(label: str) -> tuple[str, bytes]:
 def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     """Every page's first call: tune the process (once), configure the page, draw the shared sidebar."""
     tune_process()
+    CLOSED_TABS.note_this_session()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
     return _shared_sidebar()
 
