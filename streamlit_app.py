@@ -2,8 +2,7 @@
 import streamlit as st
 
 from ui.navigation import existing_pages, page_name
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 from ui.text import md
 
 # what each stop of the map shows, in one sentence, by page name (its URL)
@@ -57,4 +56,4 @@ cols[3].metric("Device", settings.device)
 st.caption(f"Word list: {md(settings.data_label)}. The sidebar's word list, seed and device apply to every page and "
            "stay as you move between pages. The lectures' own numbers need their names.txt: upload it to "
            "reproduce them.")
-sidebar_share_link()
+page_end()

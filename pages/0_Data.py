@@ -9,8 +9,8 @@ from makemore.lessons.data import char_counts, length_counts
 from ui.cached import count_table
 from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side
-from ui.sidebar import page_setup
-from ui.state import persistent_widget, sidebar_share_link
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 from ui.text import md
 
 P = "data"
@@ -75,4 +75,4 @@ st.caption(f"Each cell shows a pair and {'its count' if view == 'counts' else 'P
            "(0) are pairs that never occur: a model built from these counts alone would call them impossible, "
            "which is why part 1 adds smoothing.")
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -10,8 +10,7 @@ from ui.lesson import Choice, choice_row, choice_slider
 from ui.live import live_run
 from ui.panels.bigram import counting_models, counting_section, draw_neural_bigram, samples_section
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
 from ui.walkthrough import walkthrough
 
@@ -66,4 +65,4 @@ live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"
 st.header("Samples")
 samples_section(everywhere, smoothing, run)
 export_menu(P)
-sidebar_share_link()
+page_end()

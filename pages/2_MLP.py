@@ -11,8 +11,7 @@ from ui.live import live_run
 from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 from ui.tours import mlp_tour
 from ui.walkthrough import walkthrough
 
@@ -68,4 +67,4 @@ control_row(STATE, P)
 lecture = LECTURE if is_lecture_setup(config, train, LECTURE) else None
 live_area(STATE, lambda current: draw_training(current, lecture, P))
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -11,7 +11,7 @@ from ui.panels.deep_net_controls import deep_net_controls
 from ui.panels.sweep import sweep_panel
 from ui.presentation import button_row, controls_area
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
+from ui.sidebar import page_end, page_setup
 from ui.state import share_link
 from ui.tours import diagnostics_tour
 from ui.walkthrough import walkthrough
@@ -57,3 +57,4 @@ live_area(STATE, lambda current: panel.draw(current, P), controls.redraw)
 st.divider()
 with st.expander("Sweep: several copies at once (e.g. gains 0.5 … 3 side by side)", icon=":material/stacked_line_chart:"):
     sweep_panel(settings)
+page_end()

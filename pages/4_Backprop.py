@@ -16,8 +16,8 @@ from ui.panels.backprop import (
 )
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import persistent_widget, sidebar_share_link
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 from ui.tours import backprop_tour
 from ui.walkthrough import walkthrough
 
@@ -71,4 +71,4 @@ twins_run(TWINS, LECTURE, steps, settings)
 control_row(TWINS, P, TWIN_BUTTONS)
 live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -17,8 +17,8 @@ from ui.panels.wavenet import (
 )
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import persistent_widget, sidebar_share_link
+from ui.sidebar import page_end, page_setup
+from ui.state import persistent_widget
 from ui.tours import wavenet_tour
 from ui.walkthrough import walkthrough
 
@@ -65,7 +65,7 @@ try:
     groups = level_groups(block_size, chosen["levels"])
 except ConfigError as err:
     st.error(f"This network cannot be built: {err}", icon=":material/error:")
-    sidebar_share_link()
+    page_end()
     st.stop()
 config = WaveNetConfig(vocab_size=data.vocab.size, block_size=block_size, n_embd=chosen["n_embd"],
                        n_hidden=chosen["n_hidden"], groups=groups, bn_dim0_bug=bn_bug)
@@ -94,4 +94,4 @@ with name_col:
                              help="Any word made of the word list's characters; the lecture used 'diondre'.")
 dilated_section(word, groups, block_size, data.vocab, window_col, P)
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -8,8 +8,7 @@ from ui.panels.inside_model import draw
 from ui.panels.models import leaderboard_section, model_controls
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
+from ui.sidebar import page_end, page_setup
 
 P = "models"
 STATE = "models_run"
@@ -26,4 +25,4 @@ control_row(STATE, P)
 live_area(STATE, lambda current: draw(current, P))
 leaderboard_section(P)
 export_menu(P)
-sidebar_share_link()
+page_end()

@@ -5,11 +5,11 @@ import streamlit as st
 from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
-from ui.export import export_menu, show_chart
+from ui.export import export_menu, file_name, show_chart
 from ui.presentation import chart_height
-from ui.sidebar import page_setup
-from ui.state import sidebar_share_link
-from ui.text import LONG, filename, md, plain
+from ui.setting_names import settings_frame
+from ui.sidebar import page_end, page_setup
+from ui.text import LONG, md, plain
 
 settings = page_setup("Compare runs")
 st.title("Compare runs")
@@ -49,11 +49,11 @@ else:
             st.caption("About -3 (dashed) is a healthy pace; a run far below it learns that layer too slowly.")
 
         st.subheader("Settings side by side")
-        configs = pd.DataFrame({r.label: {k: str(v) for k, v in r.config_dict().items()} for r in picked})
-        differs = configs.nunique(axis=1) > 1
-        st.dataframe(configs.style.apply(
-            lambda row: ["background-color: #fff3cd" if differs[row.name] else "" for _ in row], axis=1))
-        st.caption("Highlighted rows are the settings that differ between the runs.")
+        table = settings_frame([(r.label, r.config_dict()) for r in picked])
+        st.dataframe(table.style.apply(
+            lambda row: ["background-color: #fff3cd" if row["differs"] else "" for _ in row], axis=1))
+        st.caption("✱ and highlighted: the settings that differ between the runs (listed first); — : a setting "
+                   "the run does not have.")
 
     st.subheader("Manage and export")
     for run_id, rec in list(registry.items()):
@@ -68,10 +68,12 @@ else:
                 runs.remove(run_id)
                 st.rerun()
             csv_col, ckpt_col = st.columns(2)
-            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec), f"{filename(rec.label)}.csv", "text/csv",
+            csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec),
+                                    file_name(rec.label, "statistics", suffix=".csv"), "text/csv",
                                     key=f"compare_csv_{run_id}", icon=":material/table:",
                                     help="Loss per step, dev loss and update:data ratios, one row per value.")
-            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec), f"{filename(rec.label)}.pt",
+            ckpt_col.download_button("Checkpoint (.pt)", runs.checkpoint_bytes(rec),
+                                     file_name(rec.label, suffix=".pt"),
                                      key=f"compare_ckpt_{run_id}", icon=":material/download:",
                                      help="Config + weights + vocabulary: load it back below or with "
                                           "torch.load(path, weights_only=True).")
@@ -89,4 +91,4 @@ if upload is not None and st.session_state.get("compare_restored") != upload.fil
         st.session_state["compare_restored"] = upload.file_id
         st.success(f"Restored {md(restored.label)}: it is now in the list above and on the Generate page.")
         st.rerun()
-sidebar_share_link()
+page_end()

@@ -74,7 +74,7 @@ def one_layer_fewer(page) -> None:
     depth = widget(page, "diag_depth__w").locator("input[type='range']")  # the slider thumb
     depth.focus()
     depth.press("ArrowLeft")
-    page.get_by_text("depth 5 → 4").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("hidden layers 5 → 4").wait_for(timeout=TIMEOUT_MS)
     assert depth.input_value() == "4"
 
 

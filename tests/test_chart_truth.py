@@ -74,3 +74,26 @@ def test_zero_cells_are_grey_and_small_values_never_read_as_zero():
     shown = {row["pair"]: row["shown"] for row in rows}
     assert shown == {"aa": "0", "ab": "<0.01", "ba": "0.60"}
     assert [row["zero"] for row in rows] == [True, False, False]
+
+
+def test_settings_side_by_side_read_like_the_controls_and_put_the_differences_first():
+    from ui.setting_names import settings_frame
+    runs = [("run", {"family": "deep_mlp", "gain": 1.0, "batchnorm": True, "bias": None, "lr": 0.1}),
+            ("run", {"family": "mlp", "w1_gain": 5 / 3, "batchnorm": "std", "b1_scale": None, "lr": 0.1})]
+    table = settings_frame(runs)
+    assert list(table.columns) == ["differs", "run", "run (2)"]
+    assert list(table.index[:4]) == ["model", "init gain", "BatchNorm", "W1 gain"]  # what differs comes first
+    assert table.loc["model"].tolist() == ["✱", "deep MLP", "MLP"]
+    assert table.loc["BatchNorm"].tolist() == ["✱", "on", "on (part 3: std, no eps)"]
+    assert table.loc["learning rate"].tolist() == ["", "0.1", "0.1"]
+    assert "Linear biases" not in table.index and "b1 scale" not in table.index  # no run sets them
+
+
+def test_download_names_are_short_plain_and_say_what_they_hold():
+    from ui.export import file_name
+    label = "1x200 tanh, BN on, gain 5/3 (Kaiming, tanh), out x0.1, lr 0.1"
+    assert file_name(label, "statistics", suffix=".csv") == \
+        "makemore-1x200-tanh-bn-on-gain-5-3-kaiming-tanh-out-x0.1-lr-0.1-statistics.csv"
+    assert file_name("names", "Backprop · hand-written twin", "seed 42", suffix=".txt") == \
+        "makemore-names-backprop-hand-written-twin-seed-42.txt"
+    assert len(file_name("x" * 500, suffix=".pt")) <= 83 and file_name("**[a](b)**", suffix=".pt") == "makemore-a-b.pt"

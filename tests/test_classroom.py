@@ -37,6 +37,24 @@ def test_walkthrough_runs_to_the_end_setting_the_controls(page):
 
 
 @pytest.mark.slow
+def test_closing_a_walkthrough_puts_the_controls_back_as_they_were():
+    # the Bigram tour's stops set the smoothing to 0, then 100, ...; closing left it at 100, and the page's
+    # captions (written for smoothing 1) were false on screen
+    at = open_page("pages/1_Bigram.py")
+    at = at.select_slider(key="bigram_smoothing__w").set_value(10.0).run()
+    before = at.session_state["bigram_smoothing"]
+    at = at.button(key="bigram_tour_start").click().run()
+    for _ in range(3):
+        at = at.button(key="bigram_tour_next").click().run()
+    assert at.session_state["bigram_smoothing"] != before
+    at = at.button(key="bigram_tour_close").click().run()
+    assert not at.exception and "bigram_tour" not in at.session_state
+    assert at.session_state["bigram_smoothing"] == before
+    table = at.dataframe[0].value  # the table on screen is the one of the restored smoothing
+    assert table.loc["bigram", "dev"] != float("inf")
+
+
+@pytest.mark.slow
 def test_bigram_tour_stop_shows_infinite_nll_without_smoothing():
     at = open_page("pages/1_Bigram.py")
     at = at.button(key="bigram_tour_start").click().run()

@@ -41,7 +41,8 @@ def test_two_runs_are_overlaid_and_their_differences_highlighted(two_runs):
     loss = chart_with_columns(at, "run", "step", "loss", "first")[0]["data"]
     assert any(set(frame["run"]) == {"gain 1", "gain 2"} for frame in loss)
     configs = at.dataframe[1].value
-    assert configs.loc["gain"].tolist() == ["1.0", "2.0"]
+    assert configs.loc["init gain"].tolist() == ["✱", "1", "2"]  # readable names and values, differences marked
+    assert configs.index[0] == "init gain" and "None" not in configs.to_numpy() and "False" not in configs.to_numpy()
     ud = chart_with_columns(at, "run", "step", "log10_ratio")
     assert ud and any(set(f["run"]) == {"gain 1", "gain 2"} for f in ud[0]["data"])
 

@@ -55,11 +55,11 @@ def test_steps_draw_every_chart_and_table():
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("diag_depth", 3, "depth 5 → 3"),
-    ("diag_width", 50, "width 100 → 50"),
+    ("diag_depth", 3, "hidden layers 5 → 3"),
+    ("diag_width", 50, "neurons per layer 100 → 50"),
     ("diag_batchnorm", False, "BatchNorm on → off"),
     ("diag_nonlinearity", "relu", "nonlinearity tanh → relu"),
-    ("diag_gain", 2.0, "gain 1 → 2"),
+    ("diag_gain", 2.0, "init gain 1 → 2"),
     ("diag_output_scale", 0.01, "output scale 0.1 → 0.01"),
 ])
 def test_changing_the_network_resets_it_and_says_so(key, value, expected):

@@ -1,5 +1,6 @@
 """The one protocol, control row and live area that a page's trainer, sweep and backprop twins share."""
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -110,6 +111,7 @@ def test_a_step_trains_in_the_live_areas_turns_and_can_be_paused():
 class FakeSweep:
     steps: int
     step: int = 0
+    data: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(splits={}))  # no dev split to measure
 
     @property
     def done(self) -> bool:

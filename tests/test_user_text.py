@@ -10,7 +10,7 @@ from tests.apptest_helpers import open_page, open_with_url
 from tests.test_page_compare import make_record
 from ui import runs
 from ui.sidebar import UPLOAD_CHOICE
-from ui.text import ELLIPSIS, SHORT, ZERO_WIDTH_SPACE, code, filename, md, plain
+from ui.text import ELLIPSIS, SHORT, ZERO_WIDTH_SPACE, code, md, plain
 
 HOSTILE = [  # each would change what a page shows if it were read as markdown
     "[log in again](https://evil.example)",
@@ -79,7 +79,6 @@ def test_long_values_are_cut_to_one_line():
     assert len(md(value)) == SHORT and md(value).endswith(ELLIPSIS)
     assert len(code(value)) == SHORT + 2
     assert plain("one\ntwo\r\nthree") == "one two three"
-    assert filename("../../etc/passwd [x](y)") == "_.._etc_passwd _x_y_"
 
 
 def text_shown(at) -> list[str]:

@@ -6,6 +6,8 @@ vl-convert only when the user clicks (download buttons with a callable).
 """
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import streamlit as st
 import vl_convert
@@ -13,6 +15,7 @@ import vl_convert
 from ui.presentation import presenting
 
 CHARTS = "_exportable_charts"  # session key: {page prefix: {chart name: latest chart}}
+PENDING_MENUS = "_export_menus"  # session key: [(page prefix, popover)] placed in this run, filled at its end
 PRESENTER_CHART_CONFIG = {"axis": {"labelFontSize": 15, "titleFontSize": 16},
                           "legend": {"labelFontSize": 15, "titleFontSize": 15, "symbolSize": 150},
                           "title": {"fontSize": 19}, "text": {"fontSize": 16}}
@@ -53,6 +56,13 @@ def unchecked(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart if kind is None else _top_copy(chart, kind)
 
 
+def file_name(*parts: str, suffix: str) -> str:
+    """A download's file name: 'makemore-' and the parts as lowercase words joined by hyphens (a run's label
+    of commas, brackets and slashes becomes 'deep-mlp-5x100-gain-1-667'), cut to a readable length."""
+    words = re.findall(r"[a-z0-9]+(?:\.[0-9]+)*", " ".join(parts).lower().replace("×", "x"))
+    return "-".join(["makemore", *words])[:80].rstrip("-") + suffix
+
+
 def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None) -> None:
     """Draw a chart full width (with a title, when given) and keep it for the page's export menu.
 
@@ -68,17 +78,33 @@ def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | No
 
 
 def export_menu(prefix: str) -> None:
-    """A popover listing the page's charts with SVG and PNG downloads of their latest state."""
-    charts = st.session_state.get(CHARTS, {}).get(prefix, {})
-    with st.popover("Export charts", icon=":material/image:", help="Download any chart on this page as SVG or PNG"):
-        if not charts:
-            st.caption("Draw something first: the charts appear here once they are on the page.")
-            return
-        name = st.selectbox("Chart", list(charts), key=f"{prefix}_export_chart")
-        stem = f"{prefix}-{name}".lower().replace(" ", "-").replace(":", "")
-        svg, png = st.columns(2)
-        svg.download_button("SVG", lambda: vl_convert.vegalite_to_svg(charts[name].to_dict()), f"{stem}.svg",
-                            "image/svg+xml", key=f"{prefix}_export_svg", on_click="ignore", width="stretch")
-        png.download_button("PNG", lambda: vl_convert.vegalite_to_png(charts[name].to_dict(), scale=2),
-                            f"{stem}.png", "image/png", key=f"{prefix}_export_png", on_click="ignore",
-                            width="stretch")
+    """The page's "Export charts" popover, here; `fill_export_menus` (at the end of the page, see
+    ui.sidebar.page_end) fills it once every chart of the run is drawn, so it never lists the previous run's."""
+    st.session_state.setdefault(PENDING_MENUS, []).append(
+        (prefix, st.popover("Export charts", icon=":material/image:", help="Download any chart on this page as SVG or PNG")))
+
+
+def start_page_charts() -> None:
+    """A page run begins: forget the charts and menus of the last run (a chart not drawn now is not offered)."""
+    st.session_state[CHARTS] = {}
+    st.session_state[PENDING_MENUS] = []
+
+
+def fill_export_menus() -> None:
+    """Fill every export menu placed in this run with the charts drawn in it, each as SVG and PNG, rendered
+    with vl-convert only when the user clicks (a download with a callable)."""
+    for prefix, popover in st.session_state.pop(PENDING_MENUS, []):
+        charts = st.session_state.get(CHARTS, {}).get(prefix, {})
+        with popover:
+            if not charts:
+                st.caption("Draw something first: the charts appear here once they are on the page.")
+                continue
+            name = st.selectbox("Chart", list(charts), key=f"{prefix}_export_chart")
+            stem = file_name(prefix, name, suffix="")
+            svg, png = st.columns(2)
+            # charts[name] is looked up at the click: a live chart redrawn since gives its latest state
+            svg.download_button("SVG", lambda: vl_convert.vegalite_to_svg(charts[name].to_dict()), f"{stem}.svg",
+                                "image/svg+xml", key=f"{prefix}_export_svg", on_click="ignore", width="stretch")
+            png.download_button("PNG", lambda: vl_convert.vegalite_to_png(charts[name].to_dict(), scale=2),
+                                f"{stem}.png", "image/png", key=f"{prefix}_export_png", on_click="ignore",
+                                width="stretch")

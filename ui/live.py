@@ -17,6 +17,7 @@ from makemore.models import config_to_dict
 from makemore.training import TrainConfig, Trainer, build_trainer
 from ui import runs
 from ui.runnable import Runnable
+from ui.setting_names import setting_name, shown_value
 from ui.sidebar import SharedSettings
 
 EVAL_EVERY = 1000  # steps between dev-loss points
@@ -90,26 +91,15 @@ def identity_of(model_config, settings: SharedSettings) -> dict:
 
 
 def describe_change(old: dict, new: dict) -> str:
-    """'depth 5 → 3, BatchNorm on → off': what differs between two identities, for the notice."""
-    names = {"n_layers": "depth", "n_hidden": "width", "batchnorm": "BatchNorm", "output_scale": "output scale",
-             "data": "word list", "scale_by_fan_in": "1/√fan_in scaling", "n_embd": "embedding size",
-             "block_size": "context", "groups": "levels", "bn_dim0_bug": "BatchNorm bug", "w1_gain": "W1 gain",
-             "n_head": "heads", "n_layer": "layers"}
+    """'hidden layers 5 → 3, BatchNorm on → off': what differs between two identities, for the notice."""
     parts = []
     for key in new:
         if old.get(key) != new[key] and key != "family":
-            before, after = old.get(key), new[key]
             if key == "data":
                 parts.append("word list changed")
-            elif isinstance(after, bool):
-                parts.append(f"{names.get(key, key)} {'on' if before else 'off'} → {'on' if after else 'off'}")
             else:
-                parts.append(f"{names.get(key, key)} {_fmt(before)} → {_fmt(after)}")
+                parts.append(f"{setting_name(key)} {shown_value(key, old.get(key))} → {shown_value(key, new[key])}")
     return ", ".join(parts)
-
-
-def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def live_run(state_key: str, model_config, train_config: TrainConfig, settings: SharedSettings, label: str,

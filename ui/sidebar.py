@@ -11,10 +11,11 @@ import torch
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
 from ui.closed_tabs import CLOSED_TABS
+from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.process_tuning import tune_process
-from ui.state import persistent_widget, remembered
+from ui.state import persistent_widget, remembered, sidebar_share_link
 from ui.text import LONG, md, plain
 
 UPLOAD_CHOICE = "Upload your own list…"
@@ -52,7 +53,15 @@ def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     tune_process()
     CLOSED_TABS.note_this_session()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    start_page_charts()
     return _shared_sidebar()
+
+
+def page_end() -> None:
+    """Every page's last call (also before an early st.stop()): the export menus filled with this run's charts,
+    and the Copy link at the foot of the sidebar, once every control has run."""
+    fill_export_menus()
+    sidebar_share_link()
 
 
 def _shared_sidebar() -> SharedSettings:

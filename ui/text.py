@@ -7,8 +7,7 @@ toasts, widget labels and help, expander titles, progress texts. There a file na
 
 - `md(value)`: the value as markdown that shows it as written (its markup characters escaped);
 - `code(value)`: the value as an inline code span (a fence longer than any backticks in it);
-- `plain(value)`: for what Streamlit shows as plain text (select and multiselect options);
-- `filename(value)`: a download's file name.
+- `plain(value)`: for what Streamlit shows as plain text (select and multiselect options).
 
 Each makes the value one line and cuts it to `limit` characters with an ellipsis: a 100 KB link value
 is quoted, not repeated.
@@ -61,8 +60,3 @@ def code(value: object, limit: int = SHORT) -> str:
     pad = " " if text[0] in "` " or text[-1] in "` " else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
-
-def filename(value: object, limit: int = SHORT) -> str:
-    """A download's file name: letters, digits, spaces, dots, dashes and underscores only, cut."""
-    name = re.sub(r"[^\w .-]+", "_", plain(value, limit)).strip(" .")
-    return name or "run"

@@ -15,11 +15,28 @@ class Stop:
     settings: dict = field(default_factory=dict)  # remembered control keys -> values to apply
 
 
+ABSENT = object()  # a control the walk-through set that had no value of its own before
+
+
 def _go(prefix: str, stops: list[Stop], index: int) -> None:
-    """Button callback: move to a stop and apply its settings before the controls render."""
+    """Button callback: move to a stop and apply its settings before the controls render. Starting the tour
+    first remembers every control any stop will set, so that closing it puts them back."""
+    if f"{prefix}_tour" not in st.session_state:
+        keys = {key for stop in stops for key in stop.settings}
+        st.session_state[f"{prefix}_tour_saved"] = {key: st.session_state.get(key, ABSENT) for key in keys}
     st.session_state[f"{prefix}_tour"] = index
     for key, value in stops[index].settings.items():
         st.session_state[key] = value
+
+
+def _close(prefix: str) -> None:
+    """Button callback: leave the tour with the controls as they were before it started."""
+    del st.session_state[f"{prefix}_tour"]
+    for key, value in st.session_state.pop(f"{prefix}_tour_saved", {}).items():
+        if value is ABSENT:
+            st.session_state.pop(key, None)
+        else:
+            st.session_state[key] = value
 
 
 def walkthrough(prefix: str, stops: list[Stop], title: str = "Guided walk-through") -> None:
@@ -39,6 +56,5 @@ def walkthrough(prefix: str, stops: list[Stop], title: str = "Guided walk-throug
                    disabled=index == 0, icon=":material/arrow_back:")
         row.button("Next", key=f"{prefix}_tour_next", on_click=_go, args=(prefix, stops, index + 1),
                    disabled=index == len(stops) - 1, icon=":material/arrow_forward:", type="primary")
-        if row.button("Close", key=f"{prefix}_tour_close"):
-            del st.session_state[f"{prefix}_tour"]
-            st.rerun()
+        row.button("Close", key=f"{prefix}_tour_close", on_click=_close, args=(prefix,),
+                   help="Leave the walk-through; the controls go back to how they were before it started.")

@@ -126,6 +126,17 @@ class Sweep:
         })
         return frame[frame[column].notna()].reset_index(drop=True)
 
+    def recent_losses(self, steps: int | None = None) -> list[float]:
+        """Each copy's mean training loss over its last `steps` steps (default: the last tenth of the run, at
+        least 50): the level its noisy minibatch losses sit at, where the last step's loss is one noisy draw.
+        NaN for a copy that diverged."""
+        history = self.loss_history
+        if not len(history):
+            return [float("nan")] * self.copies
+        steps = steps or max(50, self.step // 10)
+        recent = history.values[history.steps >= self.step - steps]
+        return recent.mean(0).tolist()
+
     def evaluate(self, split: str) -> list[float]:
         """Each copy's mean negative log likelihood on a split (eval mode: BatchNorm's running stats)."""
         return [self.trainer.evaluate(split, copy=k) for k in range(self.copies)]

@@ -15,7 +15,7 @@ from makemore.presets import PRESETS
 from makemore.sampling import Sample
 from makemore.training import Trainer, build_trainer
 from ui import runs
-from ui.export import show_chart
+from ui.export import file_name, show_chart
 from ui.presentation import chart_height
 from ui.runnable import Buttons, Runnable, control_row, live_area
 from ui.sidebar import SharedSettings
@@ -130,8 +130,8 @@ def draw_progress(run: PresetRun) -> None:
                 text=f"{run.identity['preset']}: step {run.step:,} of {total:,} · {run.status}")
 
 
-def names_section(samples: list[Sample], seed: int) -> None:
-    """The drawn names, how many are new, and a download."""
+def names_section(samples: list[Sample], seed: int, model_label: str) -> None:
+    """The drawn names, how many are new, and a download named after the model that drew them."""
     count = len(samples)
     st.subheader("Names")
     st.dataframe(pd.DataFrame({"name": [s.name + ("…" if s.truncated else "") for s in samples],
@@ -139,7 +139,8 @@ def names_section(samples: list[Sample], seed: int) -> None:
                               index=range(1, count + 1)), height=38 + 35 * min(count, 15))
     st.metric("New names", f"{sum(not s.in_data for s in samples)} of {count}",
               help="Names not among the model's training words.")
-    st.download_button("Download names (.txt)", names_text(samples), f"names-seed{seed}.txt", "text/plain",
+    st.download_button("Download names (.txt)", names_text(samples),
+                       file_name("names", model_label, f"seed {seed}", suffix=".txt"), "text/plain",
                        key="gen_download", icon=":material/download:", on_click="ignore")
     st.caption("'in the data': the name is one of the training words the model learned from. A good model makes "
                "mostly new names that still look like the data.")

@@ -57,6 +57,8 @@ class SweepRun(Runnable):
     identity: dict | None = None  # the setup that built `sweep`
     running: bool = False
     error: str = ""  # why the last Train could not build a sweep
+    dev_losses: list[float] | None = None  # each copy's loss on the whole dev split ...
+    dev_step: int = -1  # ... measured at this step
 
     @property
     def stale(self) -> bool:
@@ -90,7 +92,11 @@ class SweepRun(Runnable):
         return done
 
     def stop(self) -> None:
+        """Pause or finish: each copy is measured on the whole dev split (the lecture's evaluation)."""
         self.running = False
+        sweep = self.sweep
+        if sweep is not None and sweep.step and self.dev_step != sweep.step and "dev" in sweep.data.splits:
+            self.dev_losses, self.dev_step = sweep.evaluate("dev"), sweep.step
 
     def reset(self) -> SweepRun:
         return SweepRun(self.wanted, self.build)
@@ -137,7 +143,7 @@ def sweep_panel(settings: SharedSettings) -> None:
         st.info("Press Train sweep to start.")
         return
     export_menu(P)
-    live_area(STATE, lambda current: draw(current.sweep))
+    live_area(STATE, lambda current: draw(current))
 
 
 def _controls() -> tuple[str, list[float] | None, bool, int]:
@@ -169,8 +175,9 @@ def build_sweep(data: WordData, seed: int, device: str, setting: str, values: li
     return Sweep(base, train, data, seed, setting, values, device, threads=threads)
 
 
-def draw(sweep: Sweep) -> None:
-    """Progress, the two charts and a table of the copies."""
+def draw(run: SweepRun) -> None:
+    """Progress, the two charts, a table of the copies and which copy is best by dev loss."""
+    sweep = run.sweep
     rate = f" · {sweep.steps_per_s:,.0f} steps/s for {sweep.copies} copies" if sweep.step else ""
     st.progress(min(sweep.step / sweep.config.steps, 1.0), text=f"Step {sweep.step:,} of {sweep.config.steps:,}{rate}")
     left, right = side_by_side()
@@ -178,22 +185,44 @@ def draw(sweep: Sweep) -> None:
         show_chart(sweep_loss_chart(sweep.loss_frame(), math.log(sweep.data.vocab.size)), P, "sweep loss")
     with right:
         show_chart(sweep_saturation_chart(sweep.saturation_frame()), P, "sweep saturation")
-    st.dataframe(copies_table(sweep), hide_index=True,
-                 column_config={"loss": st.column_config.NumberColumn(format="%.4f"),
+    dev = run.dev_losses if run.dev_step == sweep.step else None
+    recent = max(50, sweep.step // 10)
+    st.dataframe(copies_table(sweep, dev), hide_index=True,
+                 column_config={"train loss, recent steps": st.column_config.NumberColumn(
+                                    format="%.4f", help=f"The mean minibatch loss over the last {recent:,} steps."),
+                                "dev loss": st.column_config.NumberColumn(
+                                    format="%.4f", help="On the whole dev split, in eval mode, when the sweep "
+                                                        "pauses or finishes: the lecture's evaluation."),
                                 "saturated %": st.column_config.NumberColumn(format="%.1f")})
+    st.caption(best_copy_sentence(sweep.labels, dev, sweep.diverged_at))
     diverged = [label for label, at in zip(sweep.labels, sweep.diverged_at) if at is not None]
     if diverged:
         st.warning(f"Diverged (the loss blew up; its line stops there): {', '.join(diverged)}.",
                    icon=":material/error:")
 
 
-def copies_table(sweep: Sweep) -> pd.DataFrame:
-    """One row per copy: its setting, the latest loss and saturation, where it diverged."""
-    last_loss = sweep.loss_history.last()
+def copies_table(sweep: Sweep, dev_losses: list[float] | None) -> pd.DataFrame:
+    """One row per copy: its setting, its recent training loss, its dev loss (when measured), its latest
+    saturation, where it diverged."""
     last_saturation = sweep.last_saturation()
     return pd.DataFrame({
         "copy": sweep.labels,
-        "loss": last_loss.tolist() if last_loss is not None else [math.nan] * sweep.copies,
+        "train loss, recent steps": sweep.recent_losses(),
+        "dev loss": dev_losses if dev_losses is not None else [math.nan] * sweep.copies,
         "saturated %": last_saturation.tolist() if last_saturation is not None else [math.nan] * sweep.copies,
         "diverged at step": [at if at is not None else "" for at in sweep.diverged_at],
     })
+
+
+def best_copy_sentence(labels: list[str], dev_losses: list[float] | None, diverged_at: list) -> str:
+    """Which copy generalizes best, by dev loss (not by the last minibatch: one noisy draw)."""
+    if dev_losses is None:
+        return ("Dev loss is measured on the whole dev split when the sweep pauses or finishes; the best copy is "
+                "the one with the lowest dev loss.")
+    healthy = [(loss, label) for loss, label, at in zip(dev_losses, labels, diverged_at)
+               if at is None and math.isfinite(loss)]
+    if not healthy:
+        return "Every copy diverged: no copy has a dev loss to compare."
+    loss, label = min(healthy)
+    return (f"Best by dev loss: {label} ({loss:.4f}). A minibatch's loss is one noisy draw of 32 examples; the dev "
+            "loss measures every copy on the same unseen words.")
