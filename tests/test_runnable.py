@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.live import LiveRun
 from ui.panels.backprop import TwinsRun
+from ui.pacing import SERVER_TURNS
 from ui.panels.sweep import SweepRun
 from ui.runnable import Runnable
 
@@ -49,7 +50,7 @@ class Counter(Runnable):
 
     def stop(self) -> None:
         self.running = False
-        self.calls.append("stop")
+        self.calls.append("stop" if not SERVER_TURNS._held else "stop in the server's turn")
 
     def reset(self) -> "Counter":
         self.calls.append("reset")
@@ -103,8 +104,9 @@ def test_a_step_trains_in_the_live_areas_turns_and_can_be_paused():
     assert counter.count == 4 and counter.running
     at = at.button(key="c_pause").click().run()
     assert counter.count == 4 and not counter.running and counter.target is None
-    at = at.button(key="c_step1").click().run().run()
+    at = at.button(key="c_step1").click().run()
     assert counter.count == 5 and not counter.running and shown(at) == "count 5, paused"
+    assert counter.calls[-2:] == [("train_for", 1), "stop"]  # kept (its splits measured) out of the turns
 
 
 @dataclass

@@ -45,6 +45,11 @@ class Runnable(Protocol):
         """A fresh object of the same setup, to take this one's place (this one stopped and kept)."""
 
     @property
+    def reached(self) -> bool:
+        """A Step's target is reached (or the object finished) while it runs: the next full run stops it."""
+        return self.running and (self.done or self.target is not None and self.step >= self.target)
+
+    @property
     def status(self) -> str:
         if self.done:
             return "finished"
@@ -66,6 +71,9 @@ class Buttons:
 def control_row(state_key: str, prefix: str, buttons: Buttons = Buttons()) -> None:
     """The notice, then Train / Pause, the Step buttons and Reset for the object in st.session_state[state_key]."""
     current: Runnable = st.session_state[state_key]
+    if current.reached:  # stopped here, in a full run, out of the server's turns: keeping a run measures its
+        current.target = None  # splits, which takes minutes for the largest network the controls allow
+        current.stop()
     if current.notice:
         st.info(current.notice, icon=":material/autorenew:")
     row = button_row()
@@ -96,17 +104,15 @@ def live_area(state_key: str, draw: Callable, tick_seconds: float = TICK_SECONDS
 
     def train(current: Runnable, budget: float) -> None:
         train_tick(current, budget)
-        if not current.running:  # finished or reached its Step's target: a full rerun updates the buttons
+        if not current.running or current.reached:  # a full rerun stops it (see control_row), updates the buttons
             st.rerun()
 
     paced_fragment(state_key, train, draw, tick_seconds)
 
 
 def train_tick(current: Runnable, budget: float) -> None:
-    """One tick's training: `budget` seconds, no further than a Step's target; stop there."""
-    target = current.target
-    current.train_for(budget, None if target is None else max(target - current.step, 0))
-    if target is not None and current.step >= target and current.running:
-        current.stop()
+    """One tick's training: `budget` seconds, no further than a Step's target."""
+    if not current.reached:
+        current.train_for(budget, None if current.target is None else current.target - current.step)
     if not current.running:
         current.target = None

@@ -65,10 +65,7 @@ class PresetRun(Runnable):
         self.running = True
 
     def train_for(self, seconds: float, max_steps: int | None = None) -> int:
-        done = self.trainer.advance_for(seconds, max_steps)
-        if self.trainer.done and self.running:
-            self.stop()
-        return done
+        return self.trainer.advance_for(seconds, max_steps)  # stopped when done by the control row's next run
 
     def stop(self) -> None:
         """Keep the run (its losses measured on the whole splits) and make it the page's model."""
