@@ -10,8 +10,8 @@ BEFORE = {"Data": "The word list every model learns from: its size, its characte
 LECTURES = {
     "Bigram": "Count character pairs and smooth them, then train a one-layer net that learns the same table.",
     "MLP": "Embed the last few characters, add a tanh layer, find a learning rate and watch the embeddings organise.",
-    "Activations_and_BatchNorm": "Why the first loss is 27 and tanh saturates, and how Kaiming init and BatchNorm "
-                                 "fix it, live.",
+    "Activations_and_BatchNorm": "Why the first loss is far too high and tanh saturates, and how Kaiming init and "
+                                 "BatchNorm fix it, live.",
     "Backprop": "Write the backward pass by hand and check every gradient against autograd.",
     "WaveNet": "Fuse characters level by level, like a dilated convolution, to read a longer context.",
 }

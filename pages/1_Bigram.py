@@ -8,7 +8,13 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row, choice_slider
 from ui.live import live_run
-from ui.panels.bigram import counting_models, counting_section, draw_neural_bigram, samples_section
+from ui.panels.bigram import (
+    counting_models,
+    counting_section,
+    draw_neural_bigram,
+    lesson_sections,
+    samples_section,
+)
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
@@ -64,5 +70,7 @@ live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"
 # ------------------------------------------------------------------------------------------ samples
 st.header("Samples")
 samples_section(everywhere, smoothing, run)
+st.divider()
+lesson_sections(settings, everywhere, smoothing, run, P)
 export_menu(P)
 page_end()

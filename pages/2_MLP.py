@@ -8,7 +8,7 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
-from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section
+from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section, overfit_section
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
@@ -43,7 +43,7 @@ settings = page_setup("MLP")
 st.title("Part 2 · The multilayer perceptron")
 st.write("Read the last few characters, look each one up in a table of learned vectors C (the embedding), "
          "concatenate them, pass them through a tanh hidden layer and a softmax over the next character. "
-         "The lecture's network has 11,897 parameters and beats the bigram by far.")
+         f"The lecture's network has {LECTURE.lecture.params:,} parameters and beats the bigram by far.")
 walkthrough(P, mlp_tour())
 
 with controls_area():
@@ -58,6 +58,7 @@ st.header("Finding a learning rate")
 st.write(f"The lecture's trick: train a fresh network for {mlp_lesson.SWEEP_STEPS:,} steps while raising the learning "
          "rate exponentially from 10⁻³ to 10⁰, and plot each step's loss against its learning rate.")
 lr_finder_section(settings, config, batch_size, LRS, P)
+overfit_section(settings, config, P)
 
 # ------------------------------------------------------------------------------------------ training
 st.header("Training")

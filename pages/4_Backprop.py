@@ -1,4 +1,6 @@
 """Lecture 4: the MLP's backward pass by hand, checked tensor by tensor against autograd, then trained."""
+from dataclasses import replace
+
 import streamlit as st
 
 from makemore.lessons import backprop
@@ -23,7 +25,8 @@ from ui.walkthrough import walkthrough
 
 P = "backprop"
 TWINS = "backprop_twins"  # session key: the pair of trainers, as a live object
-LECTURE = PRESETS["backprop"]
+LECTURE = PRESETS["backprop"]  # exercise 4's network, trained below
+EXERCISE_1 = replace(LECTURE.model, n_hidden=backprop.EXERCISE_1_HIDDEN)  # the lecture checks a smaller one first
 STEPS = Choice("steps", 20_000, "Steps", (1_000, 5_000, 20_000, 50_000, 100_000, 200_000),
                "Length of training; the learning rate drops from 0.1 to 0.01 at half way, as the lecture's does "
                "at 100,000 of 200,000. Changing it starts a fresh pair.")
@@ -38,11 +41,14 @@ walkthrough(P, backprop_tour())
 
 # ------------------------------------------------------------------------------------------ exercise 1
 st.header("Every gradient, by hand")
-st.write("One minibatch of 32 examples goes through part 4's network (12,297 parameters at the lecture's size), "
-         "drawn from the sidebar's word list and seed. For each intermediate tensor, in the order the backward pass "
-         "reaches it: its shape, and whether the hand-written gradient equals autograd's bit for bit (*exact*), "
-         "up to rounding (*approximate*: `torch.allclose`, atol 1e-7), and by how much at most (*maxdiff*). "
-         "This is the lecture's `cmp`.")
+model, Xb, Yb = backprop.lecture_batch(EXERCISE_1, settings.data, settings.seed)
+st.write(f"One minibatch of {len(Yb)} examples goes through exercise 1's network, {model.num_params():,} parameters "
+         f"(the lecture's {EXERCISE_1.n_hidden} hidden units; the training below uses exercise 4's "
+         f"{LECTURE.model.n_hidden}), drawn from the sidebar's word list and seed. For each intermediate tensor, in "
+         "the order the backward pass reaches it: its shape, and whether the hand-written gradient equals "
+         "autograd's bit for bit (*exact*), up to rounding (*approximate*: the largest difference within "
+         f"{backprop.APPROX_ATOL:g} + {backprop.APPROX_RTOL:g} × the largest gradient of its stage), and by how much "
+         "at most (*maxdiff*). This is the lecture's `cmp`.")
 with controls_area():
     mistake = persistent_widget(
         st.selectbox, "backprop_mistake", NO_MISTAKE, param="mistake", label="Break it",
@@ -50,8 +56,8 @@ with controls_area():
         help="Plant one of the mistakes people make writing a backward pass and see which checks turn red. A "
              "mistake poisons its own gradient and everything computed from it: the further up the table it "
              "starts, the more rows turn red.")
-model, Xb, Yb = backprop.lecture_batch(LECTURE.model, settings.data, settings.seed)
-gradcheck_section(backprop.gradcheck(model, Xb, Yb, None if mistake == NO_MISTAKE else mistake), P)
+planted = None if mistake == NO_MISTAKE else mistake
+gradcheck_section(backprop.gradcheck(model, Xb, Yb, planted), P, planted)
 
 # ------------------------------------------------------------------------------------------ exercises 2-4
 st.header("All in one go")
@@ -64,10 +70,11 @@ formulas_section(backprop.one_go_checks(model, Xb, Yb))
 st.header("Train it with your own backward pass")
 st.write("Two copies of the network start from the same initialization and see the same minibatches. One gets "
          "its gradients from the hand-written formulas above, the other from autograd. If the formulas are right, "
-         "the two loss curves lie on top of each other.")
+         "the two loss curves lie on top of each other. With a mistake chosen under *Break it*, the hand-written "
+         "twin trains with that mistake.")
 with controls_area():
     steps = choice_slider(f"{P}_{STEPS.name}", STEPS)
-twins_run(TWINS, LECTURE, steps, settings)
+twins_run(TWINS, LECTURE, steps, settings, planted)
 control_row(TWINS, P, TWIN_BUTTONS)
 live_area(TWINS, lambda current: draw_twins(current, LECTURE, P))
 export_menu(P)

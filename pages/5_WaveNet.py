@@ -10,6 +10,7 @@ from ui.lesson import Choice, choice_row
 from ui.live import live_run
 from ui.panels.wavenet import (
     dilated_section,
+    matmul_section,
     draw_training,
     layer_section,
     lecture_log_buttons,
@@ -69,10 +70,12 @@ except ConfigError as err:
     st.stop()
 config = WaveNetConfig(vocab_size=data.vocab.size, block_size=block_size, n_embd=chosen["n_embd"],
                        n_hidden=chosen["n_hidden"], groups=groups, bn_dim0_bug=bn_bug)
-train = TrainConfig(steps=steps, batch_size=32, lr=LECTURE.train.lr, lr_decay_at=steps * 3 // 4, stats_every=0)
+train = TrainConfig(steps=steps, batch_size=LECTURE.train.batch_size, lr=LECTURE.train.lr,
+                    lr_decay_at=steps * 3 // 4, stats_every=0)
 
 st.header("The network, layer by layer")
 layer_section(config)
+matmul_section(config, P)
 
 st.header("Training")
 label = (f"WaveNet · context {block_size} · {describe_groups(groups)} · emb {config.n_embd} · hidden "

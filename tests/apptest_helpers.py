@@ -1,5 +1,6 @@
 """Reading what an AppTest run drew: Vega-Lite charts with their data, and page lookups."""
 import json
+import re
 
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
@@ -55,3 +56,14 @@ def with_word_list(path) -> dict:
     """Session state that selects a word list file in the shared sidebar, as an upload would."""
     label = f"{path.name} (test)"
     return {"shared_sources": {label: (path.name, path.read_bytes())}, "shared_dataset": label}
+
+
+NAME_LINE = re.compile(r"\d+\. (`+) ?(.*?) ?\1 · (new|\*in the data\*)")
+
+
+def generated_names(at: AppTest) -> tuple[list[str], list[str]]:
+    """The Generate page's list of names: (names, each "new" or "in the data")."""
+    listing = next(m.value for m in at.markdown if NAME_LINE.match(m.value))
+    lines = [NAME_LINE.fullmatch(line) for line in listing.splitlines()]
+    assert all(lines), listing
+    return [line[2] for line in lines], [line[3].strip("*") for line in lines]

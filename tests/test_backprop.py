@@ -15,6 +15,8 @@ from makemore.lessons.backprop import (
     gradcheck,
     lecture_batch,
     one_go_checks,
+    step_by_step_gradients,
+    still_right,
     verdict,
 )
 from makemore.models import build_model
@@ -107,6 +109,29 @@ def test_the_formulas_in_one_go_match_autograd(part4):
     assert list(whole_net["tensor"]) == ["C", "W1", "b1", "bngain", "bnbias", "W2", "b2"]
 
 
+def test_step_by_step_gradients_without_a_mistake_are_the_one_go_ones(part4):
+    model, Xb, Yb = part4
+    with torch.no_grad():
+        one_go_loss, one_go = fused_gradients(model, Xb, Yb)
+        loss, step_by_step = step_by_step_gradients(model, Xb, Yb)
+    assert loss.item() == pytest.approx(one_go_loss.item(), abs=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(one_go, step_by_step))
+
+
+STILL_RIGHT = {  # mistake -> the rows after its first red one that stay green (measured, then explained)
+    "forget_bessel": {"bnmeani", "b1"}, "drop_broadcast_sum": {"b1"}, "wrong_transpose": {"W2", "b2", "b1"},
+    "tanh_uses_input": {"b1"}, "forget_mean_path": set(), "embedding_overwrite": set(),
+    "bias_mean": set(CHECK_ORDER[CHECK_ORDER.index("b2") + 1:]),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_every_row_a_mistake_leaves_green_is_named_with_its_reason(part4, mistake):
+    explained = still_right(gradcheck(*part4, mistake=mistake), mistake)
+    assert set(explained) == STILL_RIGHT[mistake]
+    assert all(len(reason) > 20 for reason in explained.values())
+
+
 # ------------------------------------------------------------------------------------ twins
 @pytest.fixture
 def pair(default_data):
@@ -146,3 +171,19 @@ def test_evaluate_measures_both_twins_on_the_whole_splits(pair):
     assert results.loc["dev", "autograd"] == pytest.approx(pair.autograd.evaluate("dev"))
     assert results.loc["train", "hand-written"] == pytest.approx(results.loc["train", "autograd"], abs=1e-4)
     assert pair.results_step == 50
+
+
+@pytest.mark.parametrize("mistake, far_apart", [("tanh_uses_input", True), ("forget_bessel", False)])
+def test_a_planted_mistake_trains_the_hand_written_twin_with_it(default_data, mistake, far_apart):
+    train = TrainConfig(steps=300, lr_decay_at=150, stats_every=0)
+    pair = backprop_twins.build_twins(PRESETS["backprop"].model, train, default_data, 2147483647, mistake=mistake)
+    pair.advance(60)
+    gap = backprop_twins.largest_gap(pair)
+    # a mistake in tanh's backward sends the twin elsewhere; Bessel's n vs n - 1 moves it by far less
+    # than the chart can show, but by more than rounding (the twins without a mistake stay below 1e-4)
+    assert gap > 0.01 if far_apart else 1e-6 < gap < 0.01
+
+
+def test_an_unknown_mistake_is_refused(default_data):
+    with pytest.raises(ValueError, match="unknown mistake"):
+        backprop_twins.build_twins(PRESETS["backprop"].model, TrainConfig(steps=10), default_data, 1, mistake="typo")

@@ -1,9 +1,13 @@
 """The backprop page (part 4): the gradient check, the break-it selector, the formulas, the twin training."""
+from dataclasses import replace
+
 import pytest
 
 from makemore.lessons import backprop, backprop_twins
 from makemore.presets import PRESETS
-from tests.apptest_helpers import chart_with_columns, open_page, press_step
+from tests.apptest_helpers import chart_with_columns, generated_names, open_page, press_step
+from ui.panels.backprop import VISIBLE_GAP
+from ui.tours import backprop_tour
 
 PAGE = "pages/4_Backprop.py"
 SHORT = dict(backprop_steps=1_000)  # a short schedule for the training tests
@@ -13,8 +17,11 @@ def check_table(at):
     return at.dataframe[0].value
 
 
+EXERCISE_1 = replace(PRESETS["backprop"].model, n_hidden=backprop.EXERCISE_1_HIDDEN)  # the lecture's exercise 1 net
+
+
 def expected_table(data, mistake=None):
-    return backprop.gradcheck(*backprop.lecture_batch(PRESETS["backprop"].model, data, 2147483647), mistake)
+    return backprop.gradcheck(*backprop.lecture_batch(EXERCISE_1, data, 2147483647), mistake)
 
 
 def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
@@ -25,7 +32,13 @@ def test_every_gradient_passes_and_the_table_is_the_packages(default_data):
     assert shown["approximate"].all() and list(shown["shape"]) == list(expected["shape"])
     assert shown["maxdiff"].to_numpy() == pytest.approx(expected["maxdiff"].to_numpy())
     assert [s.value for s in at.success] == ["All 26 gradients match autograd."]
-    assert any("fused tanh backward" in c.value for c in at.caption)  # the exact column's story
+    rounded = expected[~expected["exact"]]
+    assert any(f"{len(rounded)} only approximately, at most {rounded['maxdiff'].max():.1e} apart" in c.value
+               and "fused tanh backward" in c.value for c in at.caption)  # the exact column's story, measured
+    # exercise 1 checks the lecture's 64-unit network (4,137 parameters); exercise 4 trains the 200-unit one
+    assert any("exercise 1's network, 4,137 parameters (the lecture's 64 hidden units; the training below uses "
+               "exercise 4's 200)" in m.value for m in at.markdown)
+    assert at.session_state["backprop_twins"].twins.manual.model.num_params() == 12_297
     bars = chart_with_columns(at, "tensor", "maxdiff", "verdict")[0]["data"][0]
     assert set(bars["verdict"]) == {"exact", "approximate"}
 
@@ -64,6 +77,8 @@ def test_steps_train_both_twins_and_their_curves_coincide():
     frame = chart_with_columns(at, "step", "loss", "backward")[0]["data"][0]
     assert set(frame["backward"]) == set(backprop_twins.BACKWARDS) and len(frame) == 200
     assert float(at.metric[0].value) == pytest.approx(backprop_twins.largest_gap(pair), rel=0.05)
+    pair_rate = 100 / (pair.manual.seconds + pair.autograd.seconds)  # a Step button: that chunk's own rate
+    assert any(f"**Step 100 of 1,000** · {pair_rate:,.0f} steps/s for the pair" in m.value for m in at.markdown)
     results = at.dataframe[-1].value
     assert float(results.loc["dev", "autograd"]) == pytest.approx(pair.autograd.evaluate("dev"), abs=1e-4)
 
@@ -81,7 +96,7 @@ def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = press_step(at, "backprop_step100")  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
     generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
-    assert not generate.exception and len(generate.dataframe[0].value) == 5
+    assert not generate.exception and len(generated_names(generate)[0]) == 5
     compare = open_page("pages/8_Compare.py", runs=dict(at.session_state["runs"]))
     assert not compare.exception and "Backprop · autograd twin" in compare.dataframe[0].value.to_string()
 
@@ -104,3 +119,44 @@ def test_a_new_schedule_builds_a_new_pair():
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000
     assert any("new pair" in i.value for i in at.info)
+
+
+def test_the_walkthrough_names_the_rows_each_mistake_turns_red(default_data):
+    """The stops name which checks fail; the gradient check on exercise 1's network decides it."""
+    texts = {stop.settings["backprop_mistake"]: stop.text for stop in backprop_tour()}
+
+    def red(mistake):
+        table = expected_table(default_data, mistake)
+        return list(table["tensor"]), list(table[~table["approximate"]]["tensor"])
+
+    order, failing = red("forget_bessel")
+    assert failing == ["bndiff2", "bndiff", "hprebn", "embcat", "W1", "emb", "C"]
+    bessel = texts["forget_bessel"]
+    assert "red at bndiff2" in bessel and "bndiff, hprebn, embcat, W1, emb and C" in bessel
+    assert "Two stay green: bnmeani" in bessel and "and b1," in bessel
+    order, failing = red("wrong_transpose")  # dh and everything computed from it, but b1 (zero under BatchNorm)
+    assert failing == [t for t in order[order.index("h"):] if t not in ("W2", "b2", "b1")]
+    assert "b1's aside" in texts["wrong_transpose"]
+    order, failing = red("drop_broadcast_sum")
+    assert failing[0] == "counts" and "starts right at counts" in texts["drop_broadcast_sum"]
+
+
+def test_a_mistake_says_why_the_rows_after_it_that_stay_green_are_right():
+    at = open_page(PAGE)
+    at.selectbox(key="backprop_mistake__w").set_value("wrong_transpose").run()
+    notes = [i.value for i in at.info if i.value.startswith("Green below the mistake")]
+    assert notes[0].startswith("Green below the mistake: `W2`, `b2`.") and "`b1`" in notes[1]
+
+
+@pytest.mark.slow
+def test_a_planted_mistake_trains_the_hand_written_twin_and_the_caption_says_how_far_apart():
+    at = open_page(PAGE, **SHORT)
+    at.selectbox(key="backprop_mistake__w").set_value("tanh_uses_input").run()
+    at = press_step(at, "backprop_step100")
+    assert not at.exception
+    gap = backprop_twins.largest_gap(at.session_state["backprop_twins"].twins)
+    assert gap > VISIBLE_GAP
+    caption = next(c.value for c in at.caption if c.value.startswith("Solid blue"))
+    assert f"come apart by up to {gap:.2f}" in caption and "1 − hpreact²" in caption
+    labels = {r.label for r in at.session_state["runs"].values()}
+    assert labels == {"Backprop · hand-written twin (mistake: tanh uses input)", "Backprop · autograd twin"}

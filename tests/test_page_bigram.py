@@ -27,14 +27,19 @@ def counted_nll(data, block_size, smoothing, split):
 def lecture_samples(data, smoothing, n, seed):
     """The lecture's sampling loop on P = (N + smoothing) counted over all words."""
     P = (bigram.count_table(data.words, data.vocab, 1) + smoothing).float()
-    P /= P.sum(1, keepdim=True)
+    return sampling_loop(P / P.sum(1, keepdim=True), data.vocab.itos, n, seed)
+
+
+def sampling_loop(P, itos, n, seed):
+    """The lecture's loop: from the boundary, draw the next character from its row of P until the boundary
+    (torch.multinomial divides a row by its sum: a table whose rows do not sum to 1 samples too)."""
     g = torch.Generator().manual_seed(seed)
     names = []
     for _ in range(n):
         out, ix = [], 0
         while True:
             ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
-            out.append(data.vocab.itos[ix])
+            out.append(itos[ix])
             if ix == 0:
                 break
         names.append("".join(out))

@@ -1,9 +1,13 @@
 """The live diagnostics page (lecture 3), rendered with AppTest."""
 import json
+import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
+
+from makemore.presets import PRESETS
 
 from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, press_step, with_word_list
 from tests.conftest import ROOT
@@ -122,14 +126,29 @@ def test_diverged_run_shows_the_message_not_an_exception():
 
 def test_preset_buttons_set_the_controls():
     at = open_page(PAGE)
-    at = at.button(key="diag_preset_Broken init (hockey stick)").click().run()
-    config = trainer_of(at).model.config
-    assert (config.n_layers, config.n_hidden, config.batchnorm, config.scale_by_fan_in) == (1, 200, False, False)
+    at = at.button(key="diag_preset_Raw init (hockey stick)").click().run()
+    assert trainer_of(at).model.config == replace(PRESETS["mlp"].model, vocab_size=27)  # part 2's MLP as it was
     at = step(at, 1)
     assert trainer_of(at).first_loss > 15  # far above -ln(1/27) = 3.30: the hockey stick's start
-    at = at.button(key="diag_preset_Kaiming gain 5/3").click().run()
-    at = step(at, 1)
-    assert trainer_of(at).first_loss < 3.6
+    at = at.button(key="diag_preset_BatchNorm").click().run()
+    assert trainer_of(at).model.config == replace(PRESETS["mlp-bn"].model, vocab_size=27)  # the lecture's BN MLP
+    at = at.button(key="diag_preset_Lecture: deep net with BatchNorm").click().run()
+    assert trainer_of(at).model.config == replace(PRESETS["deep"].model, vocab_size=27)
+    assert any("model MLP → deep MLP" in i.value for i in at.info)
+
+
+def test_the_mlp_shows_its_init_scales_as_controls():
+    at = open_page(PAGE)
+    at = at.button(key="diag_preset_Tanh fixed").click().run()
+    keys = {w.key for w in [*at.slider, *at.select_slider, *at.toggle, *at.selectbox]}
+    assert {"diag_b1_scale__w", "diag_b2_scale__w"} <= keys and not {"diag_depth__w", "diag_nonlinearity__w"} & keys
+    config = trainer_of(at).model.config
+    assert (config.w1_gain, config.w1_scale, config.b1_scale, config.w2_scale, config.b2_scale) == (
+        None, 0.2, 0.01, 0.01, 0.0)
+    next(w for w in at.select_slider if w.key == "diag_b1_scale__w").set_value(0.1).run()
+    assert trainer_of(at).model.config.b1_scale == 0.1
+    assert any("b1 scale 0.01 → 0.1" in i.value and "new network" in i.value for i in at.info)
+    assert at.query_params["net"] == "mlp" and at.query_params["b1"] == "0.1"
 
 
 def test_pinning_overlays_the_run():
@@ -202,15 +221,68 @@ def test_a_changed_control_changes_the_url():
 def test_walkthrough_sets_the_controls_forward_and_back():
     at = open_page(PAGE)
     at = at.button(key="diag_tour_start").click().run()
-    assert trainer_of(at).model.config.scale_by_fan_in is False  # stop 1: the broken init
-    assert "1/7" in at.expander[0].markdown[0].value
-    for _ in range(3):
+    assert trainer_of(at).model.config.w2_scale == 1.0  # stop 1: the raw init
+    assert "1/8" in at.expander[0].markdown[0].value
+    for _ in range(4):
         at = at.button(key="diag_tour_next").click().run()
-    assert "4/7" in at.expander[0].markdown[0].value
-    assert abs(trainer_of(at).model.config.gain - 5 / 3) < 1e-12  # stop 4: Kaiming
+    assert "5/8" in at.expander[0].markdown[0].value
+    assert abs(trainer_of(at).model.config.w1_gain - 5 / 3) < 1e-12  # stop 5: Kaiming
     at = at.button(key="diag_tour_back").click().run()
-    assert trainer_of(at).model.config.output_scale == 0.01 and not trainer_of(at).model.config.scale_by_fan_in
+    assert trainer_of(at).model.config.w1_scale == 0.2 and trainer_of(at).model.config.w1_gain is None
     assert not at.exception
+
+
+def tour_text(at) -> str:
+    return at.expander[0].markdown[1].value
+
+
+def test_the_walkthrough_quotes_the_run_the_page_shows():
+    """On the shipped list (not the lecture's): every number of a stop is the page's run's."""
+    at = at_stop(open_page(PAGE), 0)
+    assert "Press **Step 1**." in tour_text(at) and "first loss is" not in tour_text(at)  # nothing measured yet
+    at = step(at, 1)
+    trainer = trainer_of(at)
+    snap = trainer.snapshot
+    logits = snap.layers[-1].out
+    assert (f"The first loss is **{trainer.first_loss:.2f}**, {trainer.first_loss / math.log(27):.1f} times a "
+            f"uniform guess's (the red dashed line, -ln(1/27) = {math.log(27):.2f})") in tour_text(at)
+    assert (f"The logits reach ±{logits.abs().max():.0f}, so the softmax is sure of itself: its top guess gets "
+            f"{logits.softmax(-1).max(-1).values.mean():.0%} on average") in tour_text(at)
+    at = step(at_stop(at, 1), 1000)  # the hockey stick, on the same run
+    losses = trainer_of(at).loss_history.values[:, 0].double()
+    assert (f"the mean loss of the 25 steps before step 100 is {losses[75:100].mean():.1f} and before step 1,000 "
+            f"{losses[975:1000].mean():.2f}") in tour_text(at)
+    at = step(at_stop(at, 2), 1)  # output fixed: a new network
+    trainer = trainer_of(at)
+    tanh = next(r for r in trainer.snapshot.layers if r.kind == "Tanh")
+    white = (tanh.out.abs() > 0.99).float().mean() * 100
+    assert f"The first loss is **{trainer.first_loss:.4f}**; a uniform guess's is {math.log(27):.4f}" in tour_text(at)
+    assert f"the **Saturation image** is {white:.0f}% white" in tour_text(at) and white > 40
+    at = step(at_stop(at, 3), 1)  # tanh fixed
+    linear, tanh = trainer_of(at).snapshot.layers[:2]  # Linear, Tanh, Linear: what tanh receives, what it gives
+    tanh_in, white = linear.out, (tanh.out.abs() > 0.99).float().mean() * 100
+    assert f"What enters tanh has std {tanh_in.std():.2f}, {white:.1f}% of the tanh outputs" in tour_text(at)
+    assert white < 5
+
+
+def at_stop(at, index):
+    """The walk-through at stop `index` (0 the first), from wherever it is."""
+    if "diag_tour" not in at.session_state:
+        at = at.button(key="diag_tour_start").click().run()
+    while at.session_state["diag_tour"] < index:
+        at = at.button(key="diag_tour_next").click().run()
+    while at.session_state["diag_tour"] > index:
+        at = at.button(key="diag_tour_back").click().run()
+    assert not at.exception
+    return at
+
+
+def test_an_old_link_opens_the_nearest_stop():
+    at = open_with_url(PAGE, preset="broken-init")
+    assert not at.exception and not at.warning
+    assert trainer_of(at).model.config == replace(PRESETS["mlp"].model, vocab_size=27)
+    at = open_with_url(PAGE, preset="output-scaled")
+    assert (trainer_of(at).model.config.w2_scale, trainer_of(at).model.config.b2_scale) == (0.01, 0.0)
 
 
 def test_presenter_mode_folds_the_controls_and_enlarges_charts():

@@ -17,14 +17,20 @@ def trainer_of(at):
 
 
 def layer_rows(at):
-    table = at.dataframe[0].value
-    return list(zip(table["name"], table["output shape"], table["params"]))
+    """The layers inside the model's Sequential (the table's first row), as the lecture prints them."""
+    table = at.dataframe[0].value.iloc[1:]
+    return list(zip(table["name"].str.removeprefix("  └ "), table["output shape"], table["params"]))
 
 
 def test_the_layer_table_is_the_lectures():
     at = open_page(PAGE)
     assert not at.exception
     assert layer_rows(at) == [(name, str(shape), params) for name, shape, params in LECTURE_LAYERS]
+    table = at.dataframe[0].value
+    model = table.iloc[0]  # the Sequential: the first layer's input, the last one's output, every parameter
+    assert (model["name"], model["input shape"], model["output shape"], model["params"]) == (
+        "Sequential", "(4, 8)", "(4, 27)", 76_579)
+    assert table["input shape"].iloc[2:].tolist() == table["output shape"].iloc[1:-1].tolist()  # each feeds the next
     assert at.metric[0].value == "76,579"
     assert trainer_of(at).model.num_params() == 76_579
 

@@ -89,6 +89,20 @@ def test_a_part_4_checkpoint_of_older_versions_loads_and_samples(default_data):
            [s.name for s in sample_names(trainer.model, default_data.vocab, 5, seed=1)]
 
 
+def test_an_mlp_checkpoint_from_before_w1_scale_loads(trained, default_data):
+    """MLPConfig gained w1_scale (part 3's W1 * 0.2); a checkpoint written before has no such field and loads
+    with the default, 1: the init it was saved with."""
+    payload = torch.load(io.BytesIO(checkpoint.to_bytes(trained.model, default_data.vocab, default_data.words)),
+                         weights_only=True)
+    assert payload["config"].pop("w1_scale") == 1.0
+    old = io.BytesIO()
+    torch.save(payload, old)
+    loaded = checkpoint.from_bytes(old.getvalue())
+    assert loaded.model.config == trained.model.config and loaded.model.config.w1_scale == 1.0
+    assert [s.name for s in sample_names(loaded.model, loaded.vocab, 5, seed=1)] == \
+           [s.name for s in sample_names(trained.model, default_data.vocab, 5, seed=1)]
+
+
 def test_checkpoint_with_code_is_refused():
     class Evil:
         def __reduce__(self):

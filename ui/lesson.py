@@ -1,8 +1,9 @@
-"""Small pieces the lesson pages share: rows of remembered choice sliders and the dev-loss points of a run."""
+"""Small pieces the lesson pages share: rows of remembered choice sliders, the dev-loss points of a run, and
+lesson sections that cost nothing while closed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
@@ -45,3 +46,22 @@ def dev_points(trainer: Trainer) -> pd.DataFrame:
     """The run's dev-loss evaluations as step, loss (the dots of the loss chart)."""
     return pd.DataFrame([{"step": e["step"], "loss": e["dev"]} for e in trainer.evals if "dev" in e],
                         columns=["step", "loss"])
+
+
+def lazy_expander(label: str, key: str, draw: Callable[[], None], icon: str | None = None) -> None:
+    """A closed expander whose content is drawn (and computed) only while it is open."""
+    with st.expander(label, key=key, on_change="rerun", icon=icon) as box:
+        if box.open:
+            draw()
+
+
+def lazy_tabs(label: str, key: str, sections: dict[str, Callable[[], None]], icon: str | None = None) -> None:
+    """A closed expander of tabs, one lesson section each: a section is drawn (and computed) only while the
+    expander is open and its tab is the one shown, so a page pays nothing for what nobody looks at."""
+    def draw() -> None:
+        for (title, section), tab in zip(sections.items(), st.tabs(list(sections), key=f"{key}_tab",
+                                                                   on_change="rerun")):
+            if tab.open:
+                with tab:
+                    section()
+    lazy_expander(label, key, draw, icon)

@@ -18,6 +18,7 @@ from makemore.training import TrainConfig, Trainer, build_trainer
 from ui import runs
 from ui.runnable import Runnable
 from ui.setting_names import setting_name, shown_value
+from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
 
 EVAL_EVERY = 1000  # steps between dev-loss points
@@ -38,7 +39,7 @@ class LiveRun(Runnable):
     running: bool = False
     notice: str = ""
     last_eval_step: int = -1
-    rate: float = float("nan")  # steps/s over the last tick
+    rate: float = float("nan")  # steps/s of the last chunk's own training (a tick's turn, a Step button's steps)
     pinned: list = field(default_factory=list)
 
     @property
@@ -91,7 +92,11 @@ def identity_of(model_config, settings: SharedSettings) -> dict:
 
 
 def describe_change(old: dict, new: dict) -> str:
-    """'hidden layers 5 → 3, BatchNorm on → off': what differs between two identities, for the notice."""
+    """'hidden layers 5 → 3, BatchNorm on → off': what differs between two identities, for the notice (another
+    kind of network: only that)."""
+    if old.get("family") != new.get("family"):
+        kinds = (shown_value("family", old.get("family")), shown_value("family", new["family"]))
+        return f"{setting_name('family')} {kinds[0]} → {kinds[1]}"
     parts = []
     for key in new:
         if old.get(key) != new[key] and key != "family":
@@ -137,12 +142,14 @@ def archive(run: LiveRun) -> None:
 
 
 def status_line(run: LiveRun) -> None:
-    """Step, steps/s, learning rate and status, plus the divergence message with a hint."""
+    """Step, steps/s, learning rate and status, and while it trains how many sessions share the server (ui/sharing);
+    plus the divergence message with a hint. The steps/s are by the wall clock after training ticks (what the
+    network gets, its turns shared with drawing and other sessions); after a Step button, that chunk's."""
     t = run.trainer
-    rate = f"{run.rate:,.0f} steps/s" if run.rate == run.rate else "–"
+    rate, load = shown_rate(run, run.rate)
     last = t.loss_history.last()
     loss = f"{last.item():.4f}" if last is not None else "–"
-    st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*")
+    st.markdown(f"**Step {t.step:,}** · {rate} · loss {loss} · lr {t.lr_at(t.step):.3g} · *{run.status}*{load}")
     if t.diverged:
         st.error(f"Diverged at step {t.diverged_at:,}: {t.diverged_reason}. The charts show the last healthy "
                  "statistics. Lower the learning rate (try lr = 10^-1), turn BatchNorm on or lower the gain, "

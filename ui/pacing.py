@@ -12,6 +12,9 @@ delays its next request) can fill the whole tick; what is left of it would then 
 redraws that come every second or two. So a tick also trains for at least a third of the time the
 session spends away from training (drawing, sending, the browser's turn): slower redraws, but the
 network keeps learning.
+
+Each training tick is also noted for the status line (ui/sharing.py): how many sessions share the server, and
+what this area gets of it by the wall clock.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import streamlit as st
 
 from ui.closed_tabs import CLOSED_TABS
+from ui.sharing import note_tick
 from ui.state import remembered
 
 if TYPE_CHECKING:
@@ -131,8 +135,11 @@ def paced_fragment(state_key: str, train: Callable[[Runnable, float], None], dra
         with SERVER_TURNS.turn():
             st.fragment(drawing)()
             if current.running:
-                pace.note_training_start(time.perf_counter())
+                start = time.perf_counter()
+                pace.note_training_start(start)
                 train(current, pace.budget(tick_seconds))
+                end = time.perf_counter()
+                note_tick(current, end - start, end, follows_training=pace.trained_at is not None)
             pace.note_training_end(time.perf_counter() if current.running else None)
             CLOSED_TABS.close_gone()  # the runs of tabs that are gone leave the server's memory
 

@@ -1,11 +1,14 @@
-"""Process-wide settings the app needs, in one place: how sessions share the CPU, and the chart library's
-checks that cost a live redraw more than they give. `tune_process()` applies them once per server process;
-`page_setup` (every page's first call) calls it, so does any script that draws pages without a server."""
+"""Process-wide settings the app needs, in one place: how sessions share the CPU, the chart library's checks that
+cost a live redraw more than they give, and a periodic garbage collection that frees what closed tabs leave.
+`tune_process()` applies them once per server process; `page_setup` (every page's first call) calls it, so does any
+script that draws pages without a server."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
+import threading
 
 import altair as alt
 import pyarrow
@@ -25,6 +28,13 @@ GIL_SWITCH_SECONDS = 0.0005
 # anew for each conversion: for the live pages' small frames that costs more than it saves (a tenth of a
 # redraw), so conversions run on the calling thread.
 ARROW_THREADS = 1
+# What a closed tab leaves: its training stops with its browser's timer, and once Streamlit drops its session (the
+# reconnect window, server.disconnectedSessionTTL, over) its networks, which sit in reference cycles, wait for a full
+# collection. Streamlit's after every run is off (.streamlit/config.toml: 0.1 s a redraw), and Python's own seldom
+# comes in a process holding torch's many long-lived objects: six classes of three students, one after another on
+# one server, left it at 792 MB without this collection and at 479 MB with it (483 MB after the first class;
+# docs/classroom.md, "A student who leaves").
+COLLECT_SECONDS = 60.0  # between full collections (each pauses the server 0.1-0.4 s: rarely, then)
 
 
 def sweep_threads(environ=os.environ) -> int:
@@ -56,6 +66,19 @@ class _SchemaLike(metaclass=_PlainValueFirst):
     """Stands in for Altair's SchemaLike where its to_dict checks leaf values (see _PlainValueFirst)."""
 
 
+class Collector(threading.Thread):
+    """A full garbage collection every `seconds`, on a daemon thread of its own, until `stopped` is set."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(name="garbage-collector", daemon=True)
+        self.seconds = seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.seconds):
+            gc.collect()
+
+
 @functools.cache  # once per process: a sweep in another session may hold more torch threads for a while
 def tune_process() -> None:
     torch.set_num_threads(TORCH_THREADS)
@@ -65,3 +88,4 @@ def tune_process() -> None:
     # quarter of building a chart. The pages skip it, like the validation of whole specs (ui/export.py).
     alt.utils.schemapi.disable_debug_mode()
     alt.utils.schemapi.SchemaLike = _SchemaLike
+    Collector(COLLECT_SECONDS).start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .core import HEIGHT, downsample, empty_chart, layered
+from .core import HEIGHT, downsample, empty_chart, horizontal_guide, layered
 
 KIND_COLORS = alt.Scale(domain=["boundary", "vowel", "other"], range=["#d62728", "#ff7f0e", "#1f77b4"])
 
@@ -59,3 +59,15 @@ def embedding_chart(frame: pd.DataFrame, axis: str, height: int = HEIGHT + 80,
                         legend=alt.Legend(orient="bottom")))
     labels = base.mark_text(color="white", fontWeight="bold", fontSize=11).encode(text=alt.Text("label:N"))
     return layered(dots, labels, height=height)
+
+
+def overfit_chart(losses: pd.DataFrame, floor: float, height: int = HEIGHT) -> alt.Chart:
+    """The loss of a network trained on one small batch, step by step (log axis), with the lowest loss any
+    model can reach on that batch as a dashed line. losses: step, loss."""
+    if losses.empty:
+        return empty_chart("Press the button to train on one batch", height)
+    line = alt.Chart(downsample(losses)).mark_line(color="#1f77b4", strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step (the same batch every step)"),
+        y=alt.Y("loss:Q", title="loss on the batch (log scale)", scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")])
+    return layered(line, *horizontal_guide(floor, f"lowest possible {floor:.3f}", "#2ca02c"), height=height)

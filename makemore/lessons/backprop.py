@@ -8,21 +8,21 @@ exercises 2-4, the compact formulas (`FORMULAS`, in LaTeX for the page), which
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..models import build_model
 from ..training.by_hand import (
     BN_EPS,
     batchnorm_backward,
     check_manual_model,
     cross_entropy_backward,
+    in_parameter_order,
+    keep_layer_state,
     mlp_parameters,
     one_go_backward,
 )
+from .activations import initial_batch
 
 # "approximate": the largest difference is within APPROX_ATOL + APPROX_RTOL * the scale of the gradients it is
 # judged among (its stage's largest |gradient|). Element by element (the lecture's allclose) a gradient that is
@@ -30,17 +30,15 @@ from ..training.by_hand import (
 # in exact arithmetic, and W1's on a word list of one repeated letter (a tiny batch variance).
 APPROX_ATOL = 1e-7
 APPROX_RTOL = 1e-5
+EXERCISE_1_HIDDEN = 64  # exercise 1 checks a network of 64 hidden units (4,137 parameters); exercise 4 trains 200
 
 
 def lecture_batch(model_config, data, seed: int, batch_size: int = 32):
     """The lecture's setup for the check: the model drawn from a generator seeded `seed`, then one
     minibatch of training windows drawn from the same generator. Returns (model, Xb, Yb)."""
-    generator = torch.Generator().manual_seed(seed)
-    model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
+    model, Xb, Yb = initial_batch(model_config, data, seed, batch_size)
     check_manual_model(model)
-    X, Y = model.examples(data, "train")
-    ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
-    return model, X[ix], Y[ix]
+    return model, Xb, Yb
 
 
 # ------------------------------------------------------------------------ exercise 1: step by step
@@ -162,9 +160,48 @@ MISTAKES = {
     "embedding_overwrite": "Overwrite instead of accumulate: dC[ix] = demb, so repeated characters lose gradient",
 }
 
+# Rows computed after a mistake that stay right, and why (the page says it beside the table): tensor -> reason,
+# under the mistake's key, or under None where it holds for every mistake that leaves the row green.
+WHY_STILL_RIGHT = {
+    None: {"b1": "BatchNorm subtracts the batch mean right after b1, so b1 cannot change the loss: its true "
+                 "gradient is 0, and a wrong dhprebn still sums to 0 over the batch once it has gone back "
+                 "through the mean's path"},
+    "forget_bessel": {"bnmeani": "its gradient is a sum over the batch, and the wrong variance term is a "
+                                 "constant times bndiff, which sums to 0 (bndiff has mean 0)"},
+    "wrong_transpose": dict.fromkeys(("W2", "b2"), "their gradients come from dlogits (and h), both reached "
+                                                  "before the mistake in dh, on a branch of their own"),
+    "bias_mean": {"*": "nothing else is computed from db2 (a leaf), so the mistake stops there"},
+}
+
+
+def still_right(table: pd.DataFrame, mistake: str) -> dict[str, str]:
+    """Rows the backward pass reaches after the first wrong one and that still match autograd, each with why."""
+    wrong = table.index[~table["approximate"]]
+    if wrong.empty:
+        return {}
+    later = table.loc[wrong[0]:]
+    reasons = {**WHY_STILL_RIGHT[None], **WHY_STILL_RIGHT.get(mistake, {})}
+    return {name: reasons.get(name, reasons.get("*", "")) for name in later[later["approximate"]]["tensor"]}
+
+
+def step_by_step_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor,
+                           mistake: str | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Exercise 1's backward pass as a way to train (a `by_hand.Gradients`), with `mistake` planted:
+    the Backprop page trains a twin with it to show what a wrong gradient does to learning."""
+    p = mlp_parameters(model)
+    t = chunked_forward(p, Xb, Yb)
+    keep_layer_state(model, t["hprebn"], t["bnmeani"], t["bnvar"], t["hpreact"], t["h"], t["logits"])
+    return t["loss"], in_parameter_order(model, p, chunked_backward(p, t, Xb, Yb, mistake))
+
+
 CHECK_ORDER = ["logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "norm_logits", "logit_maxes",
                "logits", "h", "W2", "b2", "hpreact", "bngain", "bnbias", "bnraw", "bnvar_inv", "bnvar",
                "bndiff2", "bndiff", "bnmeani", "hprebn", "embcat", "W1", "b1", "emb", "C"]
+
+
+def check_mistake(mistake: str) -> None:
+    if mistake not in MISTAKES:
+        raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
 
 
 def compare(name: str, mine: torch.Tensor, auto: torch.Tensor, scale: float | None = None) -> dict:
@@ -201,8 +238,8 @@ def _autograd_pass(model, Xb: torch.Tensor, Yb: torch.Tensor):
 def gradcheck(model, Xb: torch.Tensor, Yb: torch.Tensor, mistake: str | None = None) -> pd.DataFrame:
     """One row per tensor (in the lecture's order): its stage and forward step, whether the
     hand-written gradient is exactly / approximately autograd's, and autograd's largest |gradient|."""
-    if mistake is not None and mistake not in MISTAKES:
-        raise ValueError(f"unknown mistake {mistake!r}; choose from {', '.join(MISTAKES)}")
+    if mistake is not None:
+        check_mistake(mistake)
     p, t = _autograd_pass(model, Xb, Yb)
     with torch.no_grad():
         d = chunked_backward(p, t, Xb, Yb, mistake)
@@ -255,8 +292,8 @@ FORMULAS = {  # check -> (title, LaTeX): the three "all in one go" results of th
         r"d\mathrm{hpreact} &= (1 - h^2) \odot dh \\"
         r"d\gamma &= \textstyle\sum_i \hat x_i \odot d\mathrm{hpreact}_i, \quad d\beta = \sum_i d\mathrm{hpreact}_i \\"
         r"d\mathrm{hprebn} &= \text{the BatchNorm backward above} \\"
-        r"d\mathrm{embcat} &= d\mathrm{hprebn}\,W_1^\top, \quad dW_1 = \mathrm{embcat}^\top d\mathrm{hprebn}, "
-        r"\quad db_1 = \textstyle\sum_i d\mathrm{hprebn}_i \\"
+        r"d\mathrm{embcat} &= d\mathrm{hprebn}\,W_1^\top \\"  # a line each: side by side with its check, one was cut
+        r"dW_1 &= \mathrm{embcat}^\top d\mathrm{hprebn}, \quad db_1 = \textstyle\sum_i d\mathrm{hprebn}_i \\"
         r"dC[c] &= \textstyle\sum d\mathrm{emb} \text{ over every position holding character } c"
         r"\end{aligned}"),
 }

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pandas as pd
 
 from ..training import TrainConfig, Trainer, build_trainer
+from ..training.by_hand import ByHandStep
+from . import backprop
 
 BACKWARDS = ("hand-written", "autograd")  # how each twin gets its gradients
 
@@ -55,9 +58,19 @@ class Twins:
         return done
 
 
-def build_twins(model_config, train_config: TrainConfig, data, seed: int, device: str = "cpu") -> Twins:
-    """Two fresh copies of the part-4 MLP (same seed): one trained by hand, one by autograd."""
-    return Twins(build_trainer(model_config, replace(train_config, gradients="by_hand"), data, seed, device),
+def build_twins(model_config, train_config: TrainConfig, data, seed: int, device: str = "cpu",
+                mistake: str | None = None) -> Twins:
+    """Two fresh copies of the part-4 MLP (same seed): one trained by hand, one by autograd.
+
+    mistake: one of backprop.MISTAKES, planted in the hand-written twin's backward pass (then it is
+    exercise 1's step-by-step backward, the one the mistakes live in, instead of the one-go formulas).
+    """
+    by_hand = replace(train_config, gradients="by_hand")
+    stepper = None
+    if mistake is not None:
+        backprop.check_mistake(mistake)
+        stepper = partial(ByHandStep, gradients=partial(backprop.step_by_step_gradients, mistake=mistake))
+    return Twins(build_trainer(model_config, by_hand, data, seed, device, stepper),
                  build_trainer(model_config, replace(train_config, gradients="autograd"), data, seed, device))
 
 

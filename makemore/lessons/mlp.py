@@ -7,7 +7,7 @@ As in the lecture, step i uses lr = 10 ** exponents[i] with the exponents evenly
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -106,3 +106,67 @@ def grown_extent(frame: pd.DataFrame, previous: tuple[float, float, float, float
         return extent
     return (min(extent[0], previous[0]), max(extent[1], previous[1]), min(extent[2], previous[2]),
             max(extent[3], previous[3]))
+
+
+# ------------------------------------------------------------------------------ overfit one batch
+OVERFIT_WORDS = 5  # the lecture's first check trains on the first five names: 32 examples for names.txt
+OVERFIT_STEPS = 1000
+OVERFIT_LR = 0.1
+
+
+@dataclass(frozen=True)
+class Overfit:
+    """A network trained on one small batch until it has learned what it can of it."""
+    losses: pd.DataFrame  # step, loss
+    examples: pd.DataFrame  # context, target, predicted, p(target): one row per example
+    floor: float  # the lowest mean loss any model can reach on the batch (identical contexts, other targets)
+    params: int
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses["loss"].iloc[-1])
+
+    @property
+    def correct(self) -> int:
+        return int((self.examples["target"] == self.examples["predicted"]).sum())
+
+
+def first_words_batch(data: WordData, words: int = OVERFIT_WORDS) -> WordData:
+    """The list's first words (in file order) as a word list of their own, all of it one training split."""
+    return replace(WordData.from_words(data.words[:words], split="none"), vocab=data.vocab)
+
+
+def loss_floor(X: torch.Tensor, Y: torch.Tensor) -> float:
+    """The mean NLL of the best possible prediction: each distinct context's targets in their proportions
+    (a context seen with several targets cannot give each of them probability 1)."""
+    rows = {}
+    for context, target in zip(map(tuple, X.tolist()), Y.tolist()):
+        rows.setdefault(context, []).append(target)
+    total = 0.0
+    for targets in rows.values():
+        counts = np.bincount(targets)
+        p = counts[counts > 0] / len(targets)
+        total -= float((counts[counts > 0] * np.log(p)).sum())
+    return total / len(Y)
+
+
+def overfit_one_batch(model_config, data: WordData, seed: int, steps: int = OVERFIT_STEPS,
+                      lr: float = OVERFIT_LR, device: str = "cpu") -> Overfit:
+    """The lecture's sanity check: the network trained full-batch on the first words' examples alone. Its
+    loss falls towards `loss_floor`, not 0: the lecture's "..." contexts start several names."""
+    batch = first_words_batch(data)
+    config = TrainConfig(steps=steps, batch_size=None, lr=lr, lr_decay_at=None, stats_every=0)
+    trainer = build_trainer(model_config, config, batch, seed, device)
+    trainer.advance(steps)
+    X, Y = trainer.X.cpu(), trainer.Y.cpu()
+    history = trainer.loss_history
+    with torch.no_grad():
+        probs = torch.softmax(trainer.model.logits(trainer.X), -1).cpu()
+    itos = data.vocab.itos
+    examples = pd.DataFrame({
+        "context": ["".join(visible(itos[i]) for i in row) for row in X.tolist()],
+        "target": [visible(itos[i]) for i in Y.tolist()],
+        "predicted": [visible(itos[i]) for i in probs.argmax(1).tolist()],
+        "p(target)": probs[torch.arange(len(Y)), Y].tolist()})
+    losses = pd.DataFrame({"step": history.steps.numpy(), "loss": history.values[:, 0].numpy()})
+    return Overfit(losses, examples, loss_floor(X, Y), trainer.model.num_params())

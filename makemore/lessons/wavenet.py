@@ -13,6 +13,7 @@ from ..models import ConfigError, WaveNetConfig, build_model, evaluating, layers
 from ..stats.diagnostics import layer_blocks
 
 LOSS_WINDOW = 1000  # the lecture's plot: torch.tensor(lossi).view(-1, 1000).mean(1)
+TABLE_BATCH = 4  # contexts the lecture sends through its model to print each layer's shape
 
 
 def level_groups(block_size: int, levels: int) -> tuple[int, ...]:
@@ -42,24 +43,67 @@ def describe_groups(groups: tuple[int, ...]) -> str:
 
 
 # ------------------------------------------------------------------------------------ layer table
-def layer_table(config: WaveNetConfig, batch_size: int = 4, seed: int = 42) -> pd.DataFrame:
-    """Each layer's output shape for a batch of `batch_size` and its parameter count, as the lecture prints them.
-
-    Columns: layer (index), name (class), output shape, params, block (for the app's layer colours).
-    """
+def traced(config: WaveNetConfig, batch_size: int, seed: int) -> tuple[torch.Tensor, list]:
+    """A random batch of contexts through a fresh network (eval mode): the batch and the layers, each holding
+    its output."""
     generator = torch.Generator().manual_seed(seed)
     model = build_model(config, generator)
     idx = torch.randint(0, config.vocab_size, (batch_size, config.block_size), generator=generator)
     with evaluating(model):
         model.logits(idx)
-    layers = layers_of(model)
+    return idx, layers_of(model)
+
+
+def layer_table(config: WaveNetConfig, batch_size: int = TABLE_BATCH, seed: int = 42) -> pd.DataFrame:
+    """Each layer's input and output shape for a batch of `batch_size` and its parameter count, as the lecture
+    prints them.
+
+    Columns: layer (index), name (class), input shape, output shape, params, block (for the app's layer colours).
+    """
+    idx, layers = traced(config, batch_size, seed)
+    outputs = [str(tuple(layer.out.shape)) for layer in layers]
     return pd.DataFrame({
         "layer": range(len(layers)),
         "name": [type(layer).__name__ for layer in layers],
-        "output shape": [str(tuple(layer.out.shape)) for layer in layers],
+        "input shape": [str(tuple(idx.shape)), *outputs[:-1]],
+        "output shape": outputs,
         "params": [sum(p.numel() for p in layer.parameters()) for layer in layers],
         "block": layer_blocks(layers),
     })
+
+
+def sequential_table(layers: pd.DataFrame) -> pd.DataFrame:
+    """The layer table as the lecture's model: one `Sequential` holding every layer, its shapes the first
+    layer's input and the last one's output, its parameters all of theirs; the layers indented beneath it."""
+    model = pd.DataFrame({"layer": [""], "name": ["Sequential"], "input shape": [layers["input shape"].iloc[0]],
+                          "output shape": [layers["output shape"].iloc[-1]], "params": [int(layers["params"].sum())]})
+    inside = layers.drop(columns="block").assign(layer=layers["layer"].astype(str), name="  └ " + layers["name"])
+    return pd.concat([model, inside], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class GroupedMatmul:
+    """A Linear applied to 3-D input: (batch, groups, n) @ (n, m) + (m), against the same rows flattened."""
+    input_shape: tuple[int, ...]
+    weight_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    flat_input_shape: tuple[int, int]
+    bias: bool  # the Linear has one (not before a BatchNorm)
+    maxdiff: float  # between the 3-D product and the 2-D one reshaped
+
+
+def grouped_matmul(config: WaveNetConfig, level: int, batch_size: int = TABLE_BATCH, seed: int = 42) -> GroupedMatmul:
+    """The Linear of one level (0 the first) on a batch: torch.matmul treats every leading dimension as a batch,
+    so (B, G, n) @ (n, m) is the (B * G, n) @ (n, m) product of all groups at once, reshaped."""
+    _, layers = traced(config, batch_size, seed)
+    linears = [i for i, layer in enumerate(layers) if type(layer).__name__ == "Linear"][:-1]  # not the output
+    index = linears[level]
+    x, linear, grouped = layers[index - 1].out, layers[index], layers[index].out.clone()
+    flat_input = x.reshape(-1, x.shape[-1])
+    with torch.no_grad():
+        flat = linear(flat_input)
+    return GroupedMatmul(tuple(x.shape), tuple(linear.weight.shape), tuple(grouped.shape), tuple(flat_input.shape),
+                         linear.bias is not None, (grouped - flat.view(grouped.shape)).abs().max().item())
 
 
 def batchnorm_table(config: WaveNetConfig, batch_size: int = 32) -> pd.DataFrame:

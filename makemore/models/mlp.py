@@ -27,7 +27,8 @@ class MLPConfig:
     """Parts 2-4: embed block_size chars, one tanh hidden layer, an output layer.
 
     The scale fields reproduce each lecture's hand-tuned init exactly:
-    part 2 leaves everything unscaled; part 3 uses gain 5/3, W2*0.01, b2*0 and BatchNorm;
+    part 2 leaves everything unscaled; part 3 fixes it stop by stop (W2*0.01 and b2*0, then
+    W1*0.2 and b1*0.01, then gain 5/3 instead of 0.2, then BatchNorm without b1);
     part 4 adds b1*0.1, W2*0.1, b2*0.1 and a noisy BatchNorm init.
     """
     family: ClassVar[str] = "mlp"
@@ -36,6 +37,7 @@ class MLPConfig:
     n_embd: int = 10  # size of each character's embedding vector
     n_hidden: int = 200  # neurons in the hidden layer
     w1_gain: float | None = None  # W1 *= gain / sqrt(fan_in) (5/3 = Kaiming for tanh); None: unscaled
+    w1_scale: float = 1.0  # W1 *= scale, by hand (part 3's "tanh fixed" stop: 0.2)
     b1_scale: float | None = 1.0  # b1 = randn * scale; None: no b1 (BatchNorm makes it useless)
     w2_scale: float = 1.0  # W2 = randn * scale (0.01 fixes the hockey stick)
     b2_scale: float = 1.0  # b2 = randn * scale
@@ -55,6 +57,7 @@ class MLP(ConcatEmbeddingNet):
         W1 = torch.randn((fan_in, H), generator=g)
         if config.w1_gain is not None:
             W1 = W1 * config.w1_gain / fan_in**0.5
+        W1 = _scaled(W1, config.w1_scale)
         b1 = _scaled(torch.randn(H, generator=g), config.b1_scale) if config.b1_scale is not None else None
         W2 = _scaled(torch.randn((H, V), generator=g), config.w2_scale)
         b2 = _scaled(torch.randn(V, generator=g), config.b2_scale)

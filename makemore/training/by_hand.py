@@ -7,6 +7,8 @@ lessons/backprop.py checks each formula against autograd.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -69,7 +71,6 @@ def fused_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[torch.Te
     as the layer modules would.
     """
     p = mlp_parameters(model)
-    lin1, bn, tanh, lin2 = layers_of(model)
     f = {"embcat": p["C"][Xb].view(Xb.shape[0], -1)}  # (n, block_size * n_embd)
     hprebn = f["embcat"] @ p["W1"] + p["b1"]
     bnmean = hprebn.mean(0, keepdim=True)
@@ -80,25 +81,40 @@ def fused_gradients(model, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[torch.Te
     f["h"] = torch.tanh(hpreact)
     f["logits"] = f["h"] @ p["W2"] + p["b2"]
     loss = F.cross_entropy(f["logits"], Yb)
-    lin1.out, bn.out, tanh.out, lin2.out = hprebn, hpreact, f["h"], f["logits"]
+    keep_layer_state(model, hprebn, bnmean, bnvar, hpreact, f["h"], f["logits"])
+    return loss, in_parameter_order(model, p, one_go_backward(p, f, Xb, Yb))
+
+
+def keep_layer_state(model, hprebn, bnmean, bnvar, hpreact, h, logits) -> None:
+    """What the layer modules' forward pass leaves behind: each layer's `.out`, BatchNorm's running statistics."""
+    lin1, bn, tanh, lin2 = layers_of(model)
+    lin1.out, bn.out, tanh.out, lin2.out = hprebn, hpreact, h, logits
     m = bn.momentum
-    bn.running_mean = (1 - m) * bn.running_mean + m * bnmean[0]
-    bn.running_var = (1 - m) * bn.running_var + m * bnvar[0]
-    grads = one_go_backward(p, f, Xb, Yb)
-    by_id = {id(v): grads[k] for k, v in p.items()}
-    return loss, [by_id[id(param)] for param in model.parameters()]
+    bn.running_mean = (1 - m) * bn.running_mean + m * bnmean.reshape(-1)
+    bn.running_var = (1 - m) * bn.running_var + m * bnvar.reshape(-1)
+
+
+def in_parameter_order(model, p: dict[str, torch.Tensor], grads: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """Gradients by the lecture's names (`mlp_parameters`) as a list in `model.parameters()` order."""
+    by_id = {id(v): grads[k].reshape(v.shape) for k, v in p.items()}
+    return [by_id[id(param)] for param in model.parameters()]
+
+
+Gradients = Callable[[LanguageModel, torch.Tensor, torch.Tensor], tuple[torch.Tensor, list[torch.Tensor]]]
 
 
 class ByHandStep(AutogradStep):
-    """The lecture's loop with part 4's gradients: `fused_gradients` instead of `loss.backward()`."""
+    """The lecture's loop with hand-written gradients instead of `loss.backward()`: part 4's one-go formulas,
+    or any `Gradients` function of the same shape (the Backprop page trains one with a planted mistake)."""
 
-    def __init__(self, model: LanguageModel, config) -> None:
+    def __init__(self, model: LanguageModel, config, gradients: Gradients = fused_gradients) -> None:
         check_manual_model(model)
         super().__init__(model, config)
+        self.gradients = gradients
 
     def _gradients(self, Xb, Yb, record: bool) -> torch.Tensor:
         with torch.no_grad():
-            loss, grads = fused_gradients(self.model, Xb, Yb)
+            loss, grads = self.gradients(self.model, Xb, Yb)
         for p, grad in zip(self.params, grads):
             p.grad = grad
         return loss

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import torch
 
@@ -317,9 +318,11 @@ class Trainer:
         return self.step / self.seconds if self.seconds > 0 else math.nan
 
 
-def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed: int,
-                  device: str = "cpu") -> Trainer:
-    """A fresh model (init drawn from a generator seeded `seed`) and its trainer; also how Reset works."""
+def build_trainer(model_config, train_config: TrainConfig, data: WordData, seed: int, device: str = "cpu",
+                  stepper: Callable[[LanguageModel, TrainConfig], Stepper] | None = None) -> Trainer:
+    """A fresh model (init drawn from a generator seeded `seed`) and its trainer; also how Reset works.
+
+    stepper: builds the stepper for the model (default: what `train_config.gradients` asks for)."""
     generator = torch.Generator().manual_seed(seed)
     model = build_model(replace(model_config, vocab_size=data.vocab.size), generator)
-    return Trainer(model, data, train_config, generator, device)
+    return Trainer(model, data, train_config, generator, device, stepper=stepper and stepper(model, train_config))

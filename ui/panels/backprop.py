@@ -17,6 +17,7 @@ from ui import runs
 from ui.export import show_chart
 from ui.presentation import chart_height, side_by_side
 from ui.runnable import Buttons, Runnable
+from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
 
 NO_MISTAKE = "none"
@@ -36,8 +37,9 @@ def red_failures(table: pd.DataFrame):
     return table.style.apply(paint, axis=1).format({"maxdiff": "{:.3g}"})
 
 
-def gradcheck_section(table: pd.DataFrame, prefix: str) -> None:
-    """The verdict, the table of every intermediate gradient and the chart of its distance from autograd."""
+def gradcheck_section(table: pd.DataFrame, prefix: str, mistake: str | None = None) -> None:
+    """The verdict, the table of every intermediate gradient and the chart of its distance from autograd,
+    and with a mistake planted, why the rows after it that stay green are still right."""
     summary = backprop.verdict(table)
     if table["approximate"].all():
         st.success(summary[0].upper() + summary[1:] + ".", icon=":material/check_circle:")
@@ -45,19 +47,47 @@ def gradcheck_section(table: pd.DataFrame, prefix: str) -> None:
         st.error(summary[0].upper() + summary[1:] + ".", icon=":material/error:")
     left, right = side_by_side([2, 1])
     with left:
-        st.dataframe(red_failures(table), hide_index=True, height=35 * (len(table) + 1) + 3, column_config={
-            "tensor": st.column_config.TextColumn(width=110), "stage": st.column_config.TextColumn(width=85),
-            "forward": st.column_config.TextColumn("forward step", width=190),
-            "shape": st.column_config.TextColumn(width=75), "exact": st.column_config.CheckboxColumn(width=50),
-            "approximate": st.column_config.CheckboxColumn(width=90), "maxdiff": st.column_config.Column(width=75)})
-        st.caption("Exact from logprobs down to W2 and b2, as in the lecture; from tanh's backward on only "
-                   "approximate (about 1e-9 apart), because PyTorch 2's fused tanh backward rounds differently "
-                   "from 1 − h², which the 2022 lecture did not see.")
+        # the verdict's columns first: at 1400 px with the sidebar open the last columns scroll out of view
+        st.dataframe(red_failures(table), hide_index=True, height=35 * (len(table) + 1) + 3,
+                     column_order=("tensor", "exact", "approximate", "maxdiff", "shape", "stage", "forward"),
+                     column_config={
+                         "tensor": st.column_config.TextColumn(width=105),
+                         "exact": st.column_config.CheckboxColumn(width=50),
+                         "approximate": st.column_config.CheckboxColumn(width=90),
+                         "maxdiff": st.column_config.Column(width=70), "shape": st.column_config.TextColumn(width=75),
+                         "stage": st.column_config.TextColumn(width=80),
+                         "forward": st.column_config.TextColumn("forward step", width=130)})
+        st.caption(rounding_note(table))
+        if mistake is not None:
+            still_right_note(table, mistake)
     with right:
         show_chart(gradcheck_chart(table, chart_height(760)), prefix, "gradient check",
                    title="Distance from autograd, per gradient")
         st.caption("Green: rounding level, exact ones at the left edge. Red: a mistake, thousands of times larger, "
                    "starting at the tensor where it was made.")
+
+
+def rounding_note(table: pd.DataFrame) -> str:
+    """Which gradients are autograd's bit for bit and how far the others are, as the table shows them."""
+    exact = table[table["exact"]]["tensor"].tolist()
+    rounded = table[~table["exact"] & table["approximate"]]
+    text = f"{len(exact)} of {len(table)} gradients are autograd's bit for bit" + (
+        f" ({exact[0]} to {exact[-1]} in the table's order)" if exact else "")
+    if rounded.empty:
+        return text + "."
+    return (text + f"; {len(rounded)} only approximately, at most {rounded['maxdiff'].max():.1e} apart: PyTorch 2's "
+            "fused tanh backward rounds differently from the 1 − h² written by hand, and every gradient computed "
+            "from it inherits the rounding. The 2022 lecture's cmp found every row exact.")
+
+
+def still_right_note(table: pd.DataFrame, mistake: str) -> None:
+    """The green rows below the first red one, grouped by why the mistake does not reach them."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in backprop.still_right(table, mistake).items():
+        by_reason.setdefault(reason, []).append(f"`{name}`")
+    for reason, names in by_reason.items():
+        rows = ", ".join(names)
+        st.info(f"Green below the mistake: {rows}. {reason[0].upper() + reason[1:]}.", icon=":material/info:")
 
 
 def formulas_section(one_go: pd.DataFrame) -> None:
@@ -109,9 +139,11 @@ class TwinsRun(Runnable):
             return
         if self.twins.results_step != self.step:
             backprop_twins.evaluate(self.twins)
+        mistake = self.identity["mistake"]
         for backward, trainer in self.twins.trainers.items():
-            runs.record(trainer, self.run_ids[backward], f"Backprop · {backward} twin", "Backprop", self.data_label,
-                        self.seed, self.sample_seed)
+            planted = f" (mistake: {mistake.replace('_', ' ')})" if mistake and backward == "hand-written" else ""
+            runs.record(trainer, self.run_ids[backward], f"Backprop · {backward} twin{planted}", "Backprop",
+                        self.data_label, self.seed, self.sample_seed)
 
     def reset(self) -> TwinsRun:
         self.stop()
@@ -122,15 +154,19 @@ def new_run_ids() -> dict[str, str]:
     return {backward: runs.new_run_id() for backward in backprop_twins.BACKWARDS}
 
 
-def twins_run(state_key: str, preset: Preset, steps: int, settings: SharedSettings) -> TwinsRun:
-    """The page's pair: built on first use and again (with a notice) when the data, seed or schedule change."""
-    identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps}
+def twins_run(state_key: str, preset: Preset, steps: int, settings: SharedSettings,
+              mistake: str | None = None) -> TwinsRun:
+    """The page's pair: built on first use and again (with a notice) when the data, seed, schedule or the
+    planted mistake change."""
+    identity = {"data": settings.data_key, "seed": settings.seed, "device": settings.device, "steps": steps,
+                "mistake": mistake}
     run: TwinsRun | None = st.session_state.get(state_key)
     if run is None or run.identity != identity:
         if run is not None:
             run.stop()
         train = TrainConfig(steps=steps, batch_size=32, lr=preset.train.lr, lr_decay_at=steps // 2, stats_every=0)
-        build = partial(backprop_twins.build_twins, preset.model, train, settings.data, settings.seed, settings.device)
+        build = partial(backprop_twins.build_twins, preset.model, train, settings.data, settings.seed, settings.device,
+                        mistake)
         notice = "The settings changed: a new pair of networks was initialized." if run is not None else ""
         run = TwinsRun(build(), build, identity, new_run_ids(), settings.data_label, settings.seed,
                        preset.sample_seed, notice=notice)
@@ -138,27 +174,50 @@ def twins_run(state_key: str, preset: Preset, steps: int, settings: SharedSettin
     return run
 
 
+VISIBLE_GAP = 0.01  # a loss difference this small is not visible on the twins' chart
+
+
+def twins_caption(gap: float, mistake: str | None) -> str:
+    """What the chart shows, from the largest gap measured so far."""
+    lines = "Solid blue: trained with the hand-written gradients; dashed orange: with autograd."
+    if math.isnan(gap):
+        return lines
+    if mistake is None:
+        verdict = ("They coincide: the formulas are the true gradient, up to float32 rounding." if gap < 1e-5 else
+                   f"They differ by up to {gap:.2g}: more than float32 rounding.")
+        return f"{lines} {verdict}"
+    planted = (f"The hand-written twin trains with the mistake planted above (in exercise 1's step-by-step "
+               f"backward pass): {backprop.MISTAKES[mistake][0].lower() + backprop.MISTAKES[mistake][1:]}.")
+    if gap < VISIBLE_GAP:
+        return (f"{lines} {planted} So far the curves stay within {gap:.1e} of each other: this wrong gradient "
+                "is too close to the true one to show in the loss, although the check above is red.")
+    return (f"{lines} {planted} The curves have come apart by up to {gap:.2f}: a wrong gradient still points "
+            "roughly downhill, so the network learns, but not the way the true gradient would take it.")
+
+
 def draw_twins(current: TwinsRun, preset: Preset, prefix: str) -> None:
     """Status, the two loss curves and, when measured, both twins' losses on the whole splits."""
     twins = current.twins
-    rates = " · ".join(f"{name} {t.steps_per_s:,.0f} steps/s" for name, t in twins.trainers.items() if t.step)
+    spent = twins.manual.seconds + twins.autograd.seconds
+    rate, load = shown_rate(current, current.step / spent if spent else None)
     gap = backprop_twins.largest_gap(twins)
-    st.markdown(f"**Step {current.step:,} of {twins.manual.config.steps:,}** · {rates or '–'} · *{current.status}*")
+    st.markdown(f"**Step {current.step:,} of {twins.manual.config.steps:,}** · {rate} for the pair · "
+                f"*{current.status}*{load}")
     chart_col, numbers_col = side_by_side([3, 2])
     with chart_col:
         show_chart(twin_loss_chart(backprop_twins.loss_frame(twins), chart_height(320)), prefix, "twin loss",
                    title="Training loss: hand-written backward pass and autograd")
-        st.caption("Solid blue: trained with the hand-written gradients; dashed orange: with autograd. They "
-                   "coincide: the formulas are the true gradient, up to float32 rounding.")
+        st.caption(twins_caption(gap, current.identity["mistake"]))
     with numbers_col:
         if not math.isnan(gap):
             st.metric("Largest gap between the two curves", f"{gap:.1e}",
-                      help="The largest |difference| between the twins' recorded losses so far. It stays at "
-                           "float32 rounding (below 1e-6) however long they train.")
+                      help="The largest |difference| between the twins' recorded losses so far. With the "
+                           "lecture's formulas it stays at float32 rounding however long they train.")
         if twins.results_step == twins.step and not twins.results.empty:
             results = twins.results.map(lambda v: f"{v:.4f}")
             if twins.manual.config.steps == preset.train.steps:
-                results["lecture, step 200,000"] = [f"{preset.lecture.train:.4f}", f"{preset.lecture.dev:.4f}"]
+                results[f"lecture, step {preset.train.steps:,}"] = [f"{preset.lecture.train:.4f}",
+                                                                     f"{preset.lecture.dev:.4f}"]
             st.dataframe(results)
             st.caption(f"Loss on the whole splits at step {current.step:,}, measured when you pause, step or "
                        "finish. The lecture's figures come from its names.txt.")

@@ -9,7 +9,7 @@ import torch
 
 from makemore.charts.bigram import MATRIX_TOKENS, pair_heatmap, smoothing_chart
 from makemore.charts.training import loss_chart
-from makemore.data import WordData, build_windows
+from makemore.data import WordData, build_windows, read_words
 from makemore.lessons import bigram
 from makemore.models import ConfigError
 from makemore.presets import LECTURE_SEED
@@ -17,10 +17,10 @@ from makemore.sampling import sample_names
 from ui import runs
 from ui.cached import count_table, smoothing_sweep
 from ui.export import show_chart
-from ui.lesson import dev_points
+from ui.lesson import dev_points, lazy_tabs
 from ui.live import LiveRun, status_line
 from ui.presentation import chart_height, side_by_side
-from ui.sidebar import SharedSettings
+from ui.sidebar import EXAMPLE_LISTS, SharedSettings
 from ui.state import persistent_widget
 
 
@@ -157,3 +157,150 @@ def samples_section(everywhere: dict, smoothing: float, run: LiveRun) -> None:
                "comes up. Why not the video's `mor.`, `axx.`, `minaymoryles.`? torch 2.0 changed how "
                "`torch.multinomial` uses the generator, so the lecture's code prints other names today, still the "
                "same ones for a seed.")
+
+
+# ------------------------------------------------------------------------------ more from lecture 1
+def lesson_sections(settings: SharedSettings, everywhere: dict, smoothing: float, run: LiveRun, prefix: str) -> None:
+    """Broadcasting, one word's likelihood, and exercises 4-6, as tabs of one expander (nothing runs closed)."""
+    if "bigram" not in everywhere:
+        return
+    counted = everywhere["bigram"]
+    lazy_tabs("More from lecture 1: broadcasting, one word's likelihood, exercises 4-6", f"{prefix}_lessons", {
+        "Broadcasting": lambda: broadcasting_section(counted, smoothing, settings.data.vocab),
+        "From likelihood to NLL": lambda: likelihood_section(counted, smoothing, settings.data, prefix),
+        "E04: one-hot or indexing": lambda: onehot_section(run),
+        "E05: F.cross_entropy": lambda: cross_entropy_section(run, prefix),
+        "E06: make more of anything": lambda: any_list_section(settings)}, icon=":material/school:")
+
+
+def broadcasting_section(counted: bigram.NGramCounts, smoothing: float, vocab) -> None:
+    """`P / P.sum(1, keepdim=True)` against `P / P.sum(1)`: the row sums, the NLL and the samples of each."""
+    right, wrong = bigram.normalized_both_ways(counted.N, smoothing)
+    tokens = bigram.frequent_tokens(counted.N, MATRIX_TOKENS)
+    st.markdown(f"`P = (N + {smoothing:g}).float()`, then divided by its row sums, two ways:")
+    st.code("P / P.sum(1, keepdim=True)  # (V, V) / (V, 1): row i divided by row i's sum\n"
+            "P / P.sum(1)                # (V, V) / (V,) = (1, V): column j divided by row j's sum", language="python")
+    left, right_col = side_by_side([3, 2])
+    with left:
+        st.dataframe(bigram.row_sums_frame(right, wrong, vocab.itos, tokens), hide_index=True, column_config={
+            c: st.column_config.NumberColumn(format="%.4f") for c in
+            ("keepdim=True: row sum", "without keepdim: row sum", "without keepdim: column sum")})
+    with right_col:
+        tables = {"keepdim=True": bigram.ProbabilityTable(right), "without keepdim": bigram.ProbabilityTable(wrong)}
+        for label, table in tables.items():
+            st.markdown(f"**Samples, {label}**")
+            st.code("\n".join(s.name + vocab.boundary for s in sample_names(table, vocab, 5, LECTURE_SEED)),
+                    language=None)
+    st.caption("Without keepdim, sum(1) gives a (V,) vector; broadcasting lines it up with the last dimension, so "
+               "it is stretched down the columns: every column, not every row, is divided by one row's sum. The "
+               "rows no longer sum to 1 (the columns do), and sampling, which reads a row at a time, draws "
+               "garbage. Both samplers use the lecture's seed.")
+
+
+def likelihood_section(counted: bigram.NGramCounts, smoothing: float, data, prefix: str) -> None:
+    """One word's bigrams: each probability and log, their sum, its negative and mean; then all words'."""
+    word = persistent_widget(st.text_input, f"{prefix}_word", data.words[0], label="A word", max_chars=40,
+                             help="Any word made of the list's characters; its bigrams are scored by the counting "
+                                  "model above (all words, this smoothing).")
+    unknown = bigram.unknown_characters(word, data.vocab)
+    if not word or unknown:
+        st.error("Type a word made of the list's characters. Not among them:" if unknown else "Type a word.",
+                 icon=":material/error:")
+        if unknown:
+            st.code(" ".join(unknown), language=None)
+        return
+    scored = bigram.word_likelihood(counted, word, data.vocab)
+    left, right = side_by_side([2, 3])
+    with left:
+        st.dataframe(scored.pairs, hide_index=True, column_config={
+            "P": st.column_config.NumberColumn(format="%.4f"), "log P": st.column_config.NumberColumn(format="%.4f")})
+    with right:
+        a, b, c = st.columns(3)
+        a.metric("log likelihood", f"{scored.log_likelihood:.4f}", help="The sum of the log P column: the log of "
+                 "the product of the probabilities, the word's likelihood under the model.")
+        b.metric("negative log likelihood", f"{scored.nll:.4f}", help="Minus that: 0 is perfect, larger is worse.")
+        c.metric(f"mean over {scored.n} bigrams", f"{scored.mean_nll:.4f}",
+                 help="The loss: the NLL divided by the number of bigrams.")
+        X, Y = build_windows(data.words, data.vocab, 1)
+        st.metric("The model's NLL: the same mean over every bigram of every word", f"{counted.mean_nll(X, Y):.4f}")
+        st.caption(f"Maximizing the likelihood, a product of probabilities each at most 1, is minimizing the mean "
+                   f"negative log likelihood: the log turns the product into a sum and keeps it readable. A pair "
+                   f"never counted has P = 0 with smoothing 0 (now {smoothing:g}): log 0 = -∞, and one such pair "
+                   "makes the whole word infinitely unlikely.")
+
+
+def onehot_section(run: LiveRun) -> None:
+    """Exercise 4: one-hot(xs) @ W and W[xs] on every training bigram of the neural bigram above."""
+    model, data = run.trainer.model, run.trainer.data
+    xs = data.windows("train", 1)[0][:, 0]
+    race = bigram.onehot_vs_index(model.W, xs)
+    st.code(f"F.one_hot(xs, num_classes={model.W.shape[0]}).float() @ W   # ({len(xs):,}, {model.W.shape[0]}) @ "
+            f"({model.W.shape[0]}, {model.W.shape[1]})\nW[xs]                                    # row xs[i] of W",
+            language="python")
+    a, b, c = st.columns(3)
+    a.metric("largest difference in the logits", f"{race.maxdiff:g}")
+    b.metric("one-hot @ W", f"{race.first_seconds * 1e3:.2f} ms")
+    c.metric("W[xs]", f"{race.second_seconds * 1e3:.2f} ms")
+    st.caption(f"The neural bigram's W at step {run.trainer.step:,}, on all {len(xs):,} training bigrams (the best of "
+               f"{bigram.TIMINGS} timings each). Multiplying by a one-hot row picks one row of W, so the two are the "
+               f"same logits; the lookup skips building the one-hot matrix and the products with its zeros: "
+               f"{race.first_seconds / race.second_seconds:.0f}x faster here. That is what an embedding table "
+               "(part 2's C) does.")
+
+
+def cross_entropy_section(run: LiveRun, prefix: str) -> None:
+    """Exercise 5: F.cross_entropy against the hand-made softmax, log and mean, at a chosen scale of the logits."""
+    model, data = run.trainer.model, run.trainer.data
+    X, Y = data.windows("train", 1)
+    scale = persistent_widget(st.select_slider, f"{prefix}_logit_scale", 1, label="Multiply the logits by",
+                              options=[1, 10, 100, 1000],
+                              help="Large logits are what a confident network produces. exp() of a float32 "
+                                   "above about 88 is infinite.")
+    with torch.no_grad():
+        logits = model.logits(X)
+    race = bigram.cross_entropy_vs_by_hand(logits, Y, scale)
+    st.code("counts = logits.exp(); probs = counts / counts.sum(1, keepdims=True)\n"
+            "loss = -probs[torch.arange(n), ys].log().mean()   # by hand\n"
+            "loss = F.cross_entropy(logits, ys)                  # fused", language="python")
+    a, b, c = st.columns(3)
+    a.metric("by hand", f"{race.first.item():.4f}", help=f"{race.first_seconds * 1e3:.2f} ms")
+    b.metric("F.cross_entropy", f"{race.second.item():.4f}", help=f"{race.second_seconds * 1e3:.2f} ms")
+    c.metric("largest logit", f"{logits.abs().max().item() * scale:,.1f}")
+    finite = math.isfinite(race.first.item())
+    st.caption(f"The neural bigram's logits at step {run.trainer.step:,} times {scale:,}, on all {len(Y):,} training "
+               f"bigrams. By hand: {race.first_seconds * 1e3:.2f} ms; F.cross_entropy: "
+               f"{race.second_seconds * 1e3:.2f} ms (the best of {bigram.TIMINGS} timings). "
+               + ("Both agree to float32 rounding. Multiply the logits by more and watch the hand-made one break."
+                  if finite else
+                  "exp() overflowed to infinity in the hand-made one, and inf / inf is nan. F.cross_entropy "
+                  "subtracts each row's largest logit first (the softmax does not change), so nothing overflows."))
+
+
+def any_list_section(settings: SharedSettings) -> None:
+    """Exercise 6, the open one: make more of anything. The shipped lists and the sidebar's, with the numbers to
+    beat."""
+    lists = {label: (str(path), None) for label, path in EXAMPLE_LISTS.items()}
+    lists.setdefault(settings.data_label, (settings.data_key, settings.data))
+    table = pd.DataFrame([list_summary(label, key, data) for label, (key, data) in lists.items()])
+    st.markdown("The lecture ends with an open exercise: *make more* of anything that comes as a list. Every page "
+                "here takes the list chosen in the sidebar, and **Upload your own list…** takes yours (one item "
+                "per line, any characters).")
+    st.dataframe(table, hide_index=True, column_config={
+        "words": st.column_config.NumberColumn(format="localized"),
+        **{c: st.column_config.NumberColumn(format="%.4f") for c in ("uniform guess", "bigram dev NLL")}})
+    shipped = table[table["list"].isin(list(EXAMPLE_LISTS))]  # (an upload's name is data: it stays in the table)
+    widest = shipped.loc[shipped["characters"].idxmax()]
+    st.caption("Where to start: pick the surnames, train the bigram and the MLP on them, and try to beat the "
+               "bigram's dev NLL, the number to beat on every list. Then a list with more characters (here: "
+               f"{widest['characters']} in {widest['list']}, spaces and accents among them) or one of your own: "
+               "place names, chemical compounds, words of another language.")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def list_summary(label: str, key: str, _data: WordData | None) -> dict:
+    """A word list's size, characters, and the counting bigram's dev NLL (smoothing 1): `key` is a shipped
+    list's path (then `_data` is None) or an upload's content key."""
+    data = _data or WordData.from_words(read_words(key), split="lecture", name=key)
+    model = bigram.counting_model(bigram.count_table(data.splits["train"], data.vocab, 1), 1, 1.0)
+    return {"list": label, "words": len(data.words), "characters": data.vocab.size,
+            "uniform guess": math.log(data.vocab.size), "bigram dev NLL": bigram.split_nlls(model, data).get("dev")}

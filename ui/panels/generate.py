@@ -5,14 +5,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-import pandas as pd
 import streamlit as st
 
 from makemore.charts.sampling import next_char_chart
 from makemore.lessons.data import visible
 from makemore.lessons.sampling import names_text, quick_schedule, step_frame, trace_nth
 from makemore.presets import PRESETS
-from makemore.sampling import Sample
+from makemore.sampling import DEFAULT_MAX_LENGTH, Sample
 from makemore.training import Trainer, build_trainer
 from ui import runs
 from ui.export import file_name, show_chart
@@ -23,6 +22,8 @@ from ui.state import persistent_widget
 from ui.text import code, md, plain
 
 QUICK_STEPS = [1_000, 5_000, 10_000, 20_000, 50_000]
+NAME_CHARS = DEFAULT_MAX_LENGTH + 1  # a drawn name is cut at this length (then ends in …)
+LIST_LINES, NAME_LINE_PX = 15, 30  # names shown before the list scrolls, and the height of one
 STATE = "gen_preset_run"
 BUTTONS = Buttons(train_help="Train the preset on the current word list (pause any time); the trained model joins "
                              "this session's runs and is picked below.",
@@ -127,13 +128,20 @@ def draw_progress(run: PresetRun) -> None:
                 text=f"{run.identity['preset']}: step {run.step:,} of {total:,} · {run.status}")
 
 
+def names_markdown(samples: list[Sample]) -> str:
+    """A numbered list: each name (cut ones end in …) and whether it is new or one of the training words."""
+    return "\n".join(
+        f"{i}. {code(s.name + ('…' if s.truncated else ''), NAME_CHARS) if s.name else '*(an empty name)*'} · "
+        f"{'*in the data*' if s.in_data else 'new'}" for i, s in enumerate(samples, 1))
+
+
 def names_section(samples: list[Sample], seed: int, model_label: str) -> None:
     """The drawn names, how many are new, and a download named after the model that drew them."""
     count = len(samples)
     st.subheader("Names")
-    st.dataframe(pd.DataFrame({"name": [s.name + ("…" if s.truncated else "") for s in samples],
-                               "status": ["new" if not s.in_data else "in the data" for s in samples]},
-                              index=range(1, count + 1)), height=38 + 35 * min(count, 15))
+    # a list that wraps: in a table a name of a hot temperature's 100 characters was cut, and its status with it
+    with st.container(height=NAME_LINE_PX * LIST_LINES if count > LIST_LINES else "content"):
+        st.markdown(names_markdown(samples))
     st.metric("New names", f"{sum(not s.in_data for s in samples)} of {count}",
               help="Names not among the model's training words.")
     st.download_button("Download names (.txt)", names_text(samples),

@@ -14,7 +14,7 @@ from makemore.lessons import models as inspect
 from ui import runs
 from ui.export import show_chart
 from ui.lesson import dev_points
-from ui.live import LiveRun, status_line
+from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import chart_height
 from ui.state import persistent_widget
 from ui.text import code, md
@@ -31,8 +31,9 @@ def loss_section(current: LiveRun, prefix: str) -> None:
     show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(trainer.model.config.vocab_size),
                           lr_changes, height=chart_height()),
                prefix, "loss", title="Loss per character: train per step and dev")
-    st.caption("Each step's loss is the mean over every character of 32 names; orange dots are the dev loss "
-               "(4,096 dev examples) every 1,000 steps; red dashes are a uniform guess.")
+    st.caption(f"Each step's loss is the mean over every character of {trainer.config.batch_size} names; orange "
+               f"dots are the dev loss ({EVAL_EXAMPLES:,} dev examples) every {EVAL_EVERY:,} steps; red dashes are a "
+               "uniform guess.")
 
 
 def module_histograms(current: LiveRun, prefix: str, which: str, key: str, x_title: str, chart_name: str,

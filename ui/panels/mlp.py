@@ -6,18 +6,18 @@ import math
 import pandas as pd
 import streamlit as st
 
-from makemore.charts.mlp import embedding_chart, lr_finder_chart
+from makemore.charts.mlp import embedding_chart, lr_finder_chart, overfit_chart
 from makemore.charts.training import loss_chart
 from makemore.lessons import mlp as mlp_lesson
 from makemore.lessons.mlp import embedding_frame
 from makemore.models import MLPConfig, config_to_dict
-from makemore.presets import Preset
+from makemore.presets import PRESETS, Preset
 from makemore.training import TrainConfig
 from ui import runs
 from ui.cached import lr_sweep
 from ui.export import show_chart
-from ui.lesson import dev_points
-from ui.live import LiveRun, status_line
+from ui.lesson import dev_points, lazy_expander
+from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import button_row, chart_height, side_by_side
 from ui.sidebar import SharedSettings
 
@@ -77,9 +77,21 @@ def results_table(current: LiveRun, lecture: Preset | None) -> pd.DataFrame:
     ours = [record.losses.get(f"{split}_loss") if evaluated else None for split in SPLITS]
     table = {f"this run, step {current.trainer.step:,}": ours}
     if lecture is not None:
-        table["lecture, step 200,000"] = [lecture.lecture.train, lecture.lecture.dev, None]
+        table[f"lecture, step {lecture.train.steps:,}"] = [lecture.lecture.train, lecture.lecture.dev, None]
     return pd.DataFrame({column: [f"{v:.4f}" if v is not None else "–" for v in values]
                          for column, values in table.items()}, index=SPLITS)
+
+
+def lecture_note(lecture: Preset | None) -> str:
+    """What the lecture's column is, or how to see it."""
+    preset = lecture or PRESETS["mlp"]
+    if lecture is not None:
+        return (f"The lecture's column is its printout for this setup on names.txt with seed {preset.seed}; ours "
+                f"comes close at step {preset.train.steps:,}, not to the digit: the lecture's notebook had shuffled "
+                "its words more than once before splitting them, so its train and dev words differ from ours.")
+    m, t = preset.model, preset.train
+    return (f"Set the controls to the lecture's setup (emb {m.n_embd}, block {m.block_size}, hidden {m.n_hidden}, "
+            f"batch {t.batch_size}, {t.steps:,} steps, lr {t.lr:g}) to see its figures beside ours.")
 
 
 def draw_training(current: LiveRun, lecture: Preset | None, prefix: str) -> None:
@@ -96,15 +108,12 @@ def draw_training(current: LiveRun, lecture: Preset | None, prefix: str) -> None
         show_chart(loss_chart(runs.loss_curve(trainer), dev_points(trainer), math.log(trainer.data.vocab.size),
                               marks, height=chart_height(340)),
                    prefix, "loss", title="Loss: train per step and dev")
-        st.caption("Faint: each minibatch's loss (noisy: 32 examples); bold: smoothed; orange dots: the dev loss "
-                   "(4,096 dev examples) every 1,000 steps. The lr drop at half way (purple) buys a last bit of "
-                   "loss. While train and dev stay together the net is not overfitting: it could be bigger.")
+        st.caption(f"Faint: each minibatch's loss (noisy: {trainer.config.batch_size} examples); bold: smoothed; "
+                   f"orange dots: the dev loss ({EVAL_EXAMPLES:,} dev examples) every {EVAL_EVERY:,} steps. The lr "
+                   "drop at half way (purple) buys a last bit of loss. While train and dev stay together the net is "
+                   "not overfitting: it could be bigger.")
         st.dataframe(results_table(current, lecture))
-        st.caption("Measured on each whole split when you pause, step or finish. "
-                   + ("The lecture's column is its printout for this exact setup (names.txt, seed 2147483647); "
-                      "ours gets there at step 200,000." if lecture is not None else
-                      "Set the controls to the lecture's setup (emb 10, block 3, hidden 200, batch 32, 200,000 "
-                      "steps, lr 0.1) to see its figures beside ours."))
+        st.caption("Measured on each whole split when you pause, step or finish. " + lecture_note(lecture))
     with right:
         n_embd = trainer.model.config.n_embd
         frame, axis = embedding_frame(trainer.model.C, trainer.data.vocab.itos)
@@ -115,3 +124,47 @@ def draw_training(current: LiveRun, lecture: Preset | None, prefix: str) -> None
         st.caption(f"Each dot is a character's vector in C; the axes are {shown}. Random at first; as the net "
                    "trains, characters that behave alike move together: the vowels cluster, the boundary token "
                    "stands apart. Set the embedding size to 2 to see the lecture's own plot.")
+
+
+# ------------------------------------------------------------------------------ overfit one batch
+OVERFIT = "mlp_overfit_result"  # session key: (the setup it was run for, its result)
+
+
+def overfit_section(settings: SharedSettings, config: MLPConfig, prefix: str) -> None:
+    """The lecture's first check, in an expander that costs nothing closed: the network above trained on the
+    first words' examples alone until it has learned all it can of them."""
+    lazy_expander("Overfit one batch: can this network learn at all?", f"{prefix}_overfit",
+                  lambda: _overfit(settings, config, prefix), icon=":material/fact_check:")
+
+
+def _overfit(settings: SharedSettings, config: MLPConfig, prefix: str) -> None:
+    words = mlp_lesson.OVERFIT_WORDS
+    setup = (settings.data_key, config_to_dict(config), settings.seed)
+    st.write(f"Before training on everything, the lecture trains its fresh network on the examples of the first "
+             f"{words} words only, {mlp_lesson.OVERFIT_STEPS:,} full-batch steps at lr {mlp_lesson.OVERFIT_LR:g}: "
+             "with far more parameters than examples it should nearly memorize them. If it cannot, something is "
+             "broken.")
+    if st.button("Train on one batch", key=f"{prefix}_overfit_run", icon=":material/play_arrow:", type="primary",
+                 help="A fresh copy of the network set above; the training run below is not touched."):
+        with st.spinner("Training on one batch…"):
+            st.session_state[OVERFIT] = (setup, mlp_lesson.overfit_one_batch(config, settings.data, settings.seed,
+                                                                             device=settings.device))
+    stored = st.session_state.get(OVERFIT)
+    if stored is None or stored[0] != setup:
+        st.caption("Press the button to train it (it takes a second or two).")
+        return
+    result = stored[1]
+    left, right = side_by_side([3, 2])
+    with left:
+        show_chart(overfit_chart(result.losses, result.floor, chart_height()), prefix, "overfit one batch",
+                   title=f"Loss on the {len(result.examples)} examples, trained on them alone")
+        st.caption(f"{result.params:,} parameters, {len(result.examples)} examples: from "
+                   f"{result.losses['loss'].iloc[0]:.2f} "
+                   f"to {result.final_loss:.4f} after {len(result.losses):,} steps, {result.correct} of "
+                   f"{len(result.examples)} predicted right. Not 0: the dashed line, {result.floor:.4f}, is the "
+                   "lowest any model can reach here, because some contexts (every word's start among them) "
+                   "are followed by different characters, and one prediction cannot give each of them "
+                   "probability 1.")
+    with right:
+        st.dataframe(result.examples, hide_index=True,
+                     column_config={"p(target)": st.column_config.NumberColumn(format="%.3f")})

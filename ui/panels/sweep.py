@@ -24,6 +24,7 @@ from ui.export import export_menu, show_chart
 from ui.presentation import side_by_side
 from ui.process_tuning import SWEEP_THREADS
 from ui.runnable import Buttons, Runnable, control_row, live_area
+from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
 from ui.text import LONG, cut, md
 
@@ -178,7 +179,8 @@ def build_sweep(data: WordData, seed: int, device: str, setting: str, values: li
 def draw(run: SweepRun) -> None:
     """Progress, the two charts, a table of the copies and which copy is best by dev loss."""
     sweep = run.sweep
-    rate = f" · {sweep.steps_per_s:,.0f} steps/s for {sweep.copies} copies" if sweep.step else ""
+    rate, load = shown_rate(run, sweep.steps_per_s) if sweep.step else ("", "")
+    rate = f" · {rate} for {sweep.copies} copies{load}" if rate else ""
     st.progress(min(sweep.step / sweep.config.steps, 1.0), text=f"Step {sweep.step:,} of {sweep.config.steps:,}{rate}")
     left, right = side_by_side()
     with left:

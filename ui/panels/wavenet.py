@@ -11,26 +11,33 @@ from makemore.charts.wavenet import dilated_tree_chart, running_mean_chart, smoo
 from makemore.data import Vocabulary
 from makemore.lessons.wavenet import (
     LECTURE_LOG,
+    LOSS_WINDOW,
+    TABLE_BATCH,
     batchnorm_table,
     block_means,
     bug_matters,
     context_windows,
     describe_groups,
     dilated_tree,
+    grouped_matmul,
     layer_table,
     performance_row,
     running_mean_frame,
+    sequential_table,
     shared_units,
 )
 from makemore.models import WaveNetConfig
+from makemore.presets import PRESETS
 from ui import runs
 from ui.export import show_chart
 from ui.lesson import dev_points
-from ui.live import LiveRun, status_line
+from ui.lesson import lazy_expander
+from ui.live import EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import button_row, chart_height, side_by_side
 from ui.state import remembered
 from ui.text import md
 
+BATCH = PRESETS["wavenet"].train.batch_size  # the page trains at the lecture's batch size
 LOG = "wavenet_log"  # session key: {"rows": {run_id: row}, "since": time the log was last cleared}
 
 
@@ -60,22 +67,54 @@ def layer_section(config: WaveNetConfig) -> None:
     table_col, bn_col = side_by_side()
     with table_col:
         layers = layer_table(config)
-        st.dataframe(layers.drop(columns="block"), hide_index=True, height=35 * (len(layers) + 1) + 3,
+        model = sequential_table(layers)
+        st.dataframe(model, hide_index=True, height=35 * (len(model) + 1) + 3,
                      column_config={"params": st.column_config.NumberColumn(format="localized")})
         total = int(layers["params"].sum())
-        st.caption(f"A batch of 4 examples through the network, as the lecture prints it: {total:,} parameters (its "
-                   "scaled-up net on 27 characters: 76,579). Each FlattenConsecutive halves the positions and "
-                   "doubles the channels.")
+        fused = layers[layers["name"] == "FlattenConsecutive"]
+        st.caption(f"The model is one `Sequential` of these layers, as the lecture builds it: {total:,} parameters "
+                   f"(its scaled-up net on 27 characters: {PRESETS['wavenet'].lecture.params:,}). A batch of "
+                   f"{TABLE_BATCH} contexts goes through it, each tensor's shape after every layer: each "
+                   "FlattenConsecutive fuses neighbouring positions into longer vectors ("
+                   + ", then ".join(f"{a} → {b}" for a, b in zip(fused["input shape"], fused["output shape"])) + ").")
     with bn_col:
         st.metric("Parameters", f"{total:,}", help="Embedding table, weights, BatchNorm gains and biases, output "
                                                    "layer.")
-        st.dataframe(batchnorm_table(config), hide_index=True)
-        story = ("With the bug, each BatchNorm of 3-D input keeps statistics per position, every one averaged over "
-                 "only 32 numbers; eval mode then broadcasts them silently." if config.bn_dim0_bug and
-                 bug_matters(config) else
-                 "Each BatchNorm of 3-D input averages over the batch and the positions, as it should." if
-                 bug_matters(config) else "A flat net feeds BatchNorm 2-D input: the bug cannot happen here.")
-        st.caption(f"What each BatchNorm averages over in a training batch of 32. {story}")
+    # full width: beside the layer table its last column ("running mean") was cut at 1400 px, sidebar open
+    st.dataframe(batchnorm_table(config, BATCH), hide_index=True)
+    story = ("With the bug, each BatchNorm of 3-D input keeps statistics per position, every one averaged over "
+             f"only {BATCH} numbers; eval mode then broadcasts them silently." if config.bn_dim0_bug and
+             bug_matters(config) else
+             "Each BatchNorm of 3-D input averages over the batch and the positions, as it should." if
+             bug_matters(config) else "A flat net feeds BatchNorm 2-D input: the bug cannot happen here.")
+    st.caption(f"What each BatchNorm averages over in a training batch of {BATCH}. {story}")
+
+
+def matmul_section(config: WaveNetConfig, prefix: str) -> None:
+    """How a Linear takes 3-D input, in an expander that costs nothing closed."""
+    lazy_expander("Matrix multiplication over a batch of groups", f"{prefix}_matmul",
+                  lambda: _matmul(config, prefix), icon=":material/grid_on:")
+
+
+def _matmul(config: WaveNetConfig, prefix: str) -> None:
+    levels = len(config.groups)
+    level = st.select_slider("Level", options=list(range(levels)), key=f"{prefix}_matmul_level",
+                             format_func=lambda i: f"{i + 1} of {levels}",
+                             help="Whose Linear to look at: the first level reads fused characters, the next fused "
+                                  "pairs, and so on.") if levels > 1 else 0
+    batch = st.select_slider("Batch", options=[1, 2, 4, 8, 32], value=4, key=f"{prefix}_matmul_batch",
+                             help="How many contexts go through at once.")
+    product = grouped_matmul(config, level, batch)
+    out, (n, m) = product.output_shape, product.weight_shape
+    plus, bias = (" + b", f" + ({m},)") if product.bias else ("", "")
+    st.code(f"x @ W{plus}   # {product.input_shape} @ {product.weight_shape}{bias} = {out}\n"
+            f"x.view(-1, {n}) @ W{plus}   # {product.flat_input_shape} @ {product.weight_shape}{bias} = "
+            f"({product.flat_input_shape[0]}, {m}), then .view{out}", language="python")
+    groups = "" if len(product.input_shape) == 2 else \
+        f" and each of its {product.input_shape[1]} groups of fused positions"
+    st.caption(f"torch.matmul treats every dimension before the last two as a batch: the same W multiplies the "
+               f"last dimension of every context{groups}, all in one call. The two lines above differ by at most "
+               f"{product.maxdiff:g}: the hierarchy needs no loop over groups, only the right shapes.")
 
 
 def draw_training(current: LiveRun, prefix: str) -> None:
@@ -86,14 +125,15 @@ def draw_training(current: LiveRun, prefix: str) -> None:
     with loss_col:
         show_chart(smoothed_loss_chart(block_means(runs.loss_curve(trainer)), dev_points(trainer),
                                        chart_height(320)),
-                   prefix, "loss", title="Loss, averaged over every 1,000 steps")
-        st.caption("Blue: the mean training loss of each 1,000 steps, the lecture's `lossi.view(-1, 1000).mean(1)`; "
-                   "orange: the dev loss (on 4,096 dev examples). The gap between them is the overfitting.")
+                   prefix, "loss", title=f"Loss, averaged over every {LOSS_WINDOW:,} steps")
+        st.caption(f"Blue: the mean training loss of each {LOSS_WINDOW:,} steps, the lecture's "
+                   f"`lossi.view(-1, {LOSS_WINDOW}).mean(1)`; orange: the dev loss (on {EVAL_EXAMPLES:,} dev "
+                   "examples). The gap between them is the overfitting.")
     with stats_col:
         show_chart(running_mean_chart(running_mean_frame(trainer.model), chart_height(320)), prefix, "running mean",
                    title="First BatchNorm's running mean")
-        st.caption("With the bug: one line per position, each estimated from 32 numbers a step; without it: one "
-                   "line for all positions. The lines part after a few hundred steps.")
+        st.caption(f"With the bug: one line per position, each estimated from {trainer.config.batch_size} numbers a "
+                   "step; without it: one line for all positions. The lines part after a few hundred steps.")
 
 
 def synced_log(page: str) -> pd.DataFrame:
@@ -117,7 +157,8 @@ def performance_log_section(page: str, prefix: str) -> None:
         "steps": st.column_config.NumberColumn(format="localized"),
         **{c: st.column_config.NumberColumn(format="%.4f") for c in ("train", "dev", "lecture train", "lecture dev")}})
     st.caption("Each row: a run as last evaluated on the whole splits. Compare runs trained for the same number of "
-               "steps; the lecture's columns are its 200,000-step figures on its names.txt.")
+               f"steps; the lecture's columns are its {PRESETS['wavenet'].train.steps:,}-step figures on its "
+               "names.txt.")
     if st.button("Clear the log", key=f"{prefix}_clear_log", icon=":material/delete:",
                  help="Start a fresh log (the runs stay available on the Compare page)."):
         st.session_state[LOG] = {"rows": {}, "since": time.time()}
