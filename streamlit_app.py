@@ -19,6 +19,7 @@ AFTER = {
     "Generate": "Draw names from any model you trained and watch one being drawn step by step.",
     "Models": "Every lecture's model in one place.",
     "Compare": "Overlay this session's runs, line up their settings, export them.",
+    "Class": "Share runs with your class: a leaderboard per lecture setup, refreshed as students share.",
 }
 PAGES = {page_name(page.path): page for page in existing_pages()}
 

@@ -15,6 +15,7 @@ from ui.panels.bigram import (
     lesson_sections,
     samples_section,
 )
+from ui.panels.class_board import share_live_run
 from ui.runnable import control_row, live_area
 from ui.sidebar import page_end, page_setup
 from ui.tours import bigram_tour
@@ -65,6 +66,7 @@ nn_train = TrainConfig(steps=steps, batch_size=None, lr=lr, lr_decay_at=None, st
 run = live_run(NN_STATE, nn_config, nn_train, settings, f"neural bigram · lr {lr:g} · reg {regularization:g}",
                "Bigram", NN_PRESET.sample_seed)
 control_row(NN_STATE, P)
+share_live_run(NN_STATE, P)
 live_area(NN_STATE, lambda current: draw_neural_bigram(current, trained["bigram"], smoothing, P))
 
 # ------------------------------------------------------------------------------------------ samples

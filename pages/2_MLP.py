@@ -8,6 +8,7 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
+from ui.panels.class_board import share_live_run
 from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section, overfit_section
 from ui.presentation import controls_area
 from ui.runnable import control_row, live_area
@@ -65,6 +66,7 @@ st.header("Training")
 label = f"MLP · emb {n_embd} · block {block_size} · hidden {n_hidden} · batch {batch_size} · lr {lr:g}"
 live_run(STATE, config, train, settings, label, "MLP", LECTURE.sample_seed)
 control_row(STATE, P)
+share_live_run(STATE, P)
 lecture = LECTURE if is_lecture_setup(config, train, LECTURE) else None
 live_area(STATE, lambda current: draw_training(current, lecture, P))
 export_menu(P)

@@ -7,6 +7,7 @@ from ui.export import export_menu
 from ui.live import live_run
 from ui.panels import diagnostics as panel
 from ui.panels.activations import lesson_sections
+from ui.panels.class_board import share_live_run
 from ui.panels.deep_net_controls import deep_net_controls
 from ui.panels.sweep import sweep_panel
 from ui.presentation import button_row, controls_area
@@ -45,7 +46,8 @@ with button_row():
         else:
             st.toast("Train a few steps first: there is nothing to pin yet.")
     if run.pinned and st.button("Clear pins", key=f"{P}_unpin"):
-        run.pinned = []
+        panel.unpin(run)
+    share_live_run(STATE, P)
     share_link()
     export_menu(P)
 if run.pinned:

@@ -8,6 +8,7 @@ from makemore.training import TrainConfig
 from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
+from ui.panels.class_board import share_live_run
 from ui.panels.wavenet import (
     dilated_section,
     matmul_section,
@@ -82,6 +83,7 @@ label = (f"WaveNet · context {block_size} · {describe_groups(groups)} · emb {
          f"{config.n_hidden}{' · BN bug' if bn_bug and bug_matters(config) else ''}")
 live_run(STATE, config, train, settings, label, PAGE, LECTURE.sample_seed)
 control_row(STATE, P)
+share_live_run(STATE, P)
 live_area(STATE, lambda current: draw_training(current, P))
 
 st.header("Performance log")

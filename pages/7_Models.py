@@ -4,6 +4,7 @@ import streamlit as st
 from makemore.presets import SAMPLE_SEED
 from ui.export import export_menu
 from ui.live import live_run
+from ui.panels.class_board import share_live_run
 from ui.panels.inside_model import draw
 from ui.panels.models import leaderboard_section, model_controls
 from ui.presentation import controls_area
@@ -22,6 +23,7 @@ with controls_area():
     model_config, train_config, run_label = model_controls(settings.data, P)
 live_run(STATE, model_config, train_config, settings, run_label, "Models", SAMPLE_SEED)
 control_row(STATE, P)
+share_live_run(STATE, P)
 live_area(STATE, lambda current: draw(current, P))
 leaderboard_section(P)
 export_menu(P)

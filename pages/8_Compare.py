@@ -6,6 +6,7 @@ from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
 from ui.export import export_menu, file_name, show_chart
+from ui.panels.class_board import share_button, shown
 from ui.presentation import chart_height
 from ui.setting_names import settings_frame
 from ui.sidebar import page_end, page_setup
@@ -13,9 +14,14 @@ from ui.text import LONG, md, plain
 
 settings = page_setup("Compare runs")
 st.title("Compare runs")
-st.write("Every run you paused, finished or reset on any page is kept here for this browser session. "
-         "Overlay their losses, see how their settings differ, rename, remove, export or bring one back from a "
-         "checkpoint.")
+st.write("Every run you paused, finished or reset on any page is kept here, and on the server (a reload brings it "
+         "back). Overlay their losses, see how their settings differ, rename, remove, export, share with your class "
+         "or bring one back from a checkpoint.")
+for info, why in runs.refused():
+    st.warning(f"A kept run could not be brought back: {shown(why)}", icon=":material/error:")
+    if st.button("Remove it", key=f"compare_refused_{info.run_id}", icon=":material/delete:"):
+        runs.remove(info.run_id)
+        st.rerun()
 
 registry = runs.registry()
 if not registry:
@@ -67,6 +73,7 @@ else:
             if remove_col.button("Remove", key=f"compare_remove_{run_id}", icon=":material/delete:"):
                 runs.remove(run_id)
                 st.rerun()
+            share_button(rec, f"compare_share_{run_id}")
             csv_col, ckpt_col = st.columns(2)
             csv_col.download_button("Statistics (CSV)", runs.stats_csv(rec),
                                     file_name(rec.label, "statistics", suffix=".csv"), "text/csv",

@@ -1,6 +1,12 @@
-"""Shared fixtures: the lectures' names.txt (skipped where absent), small word lists, browser screenshots."""
+"""Shared fixtures: the lectures' names.txt (skipped where absent), small word lists, browser screenshots.
+
+The app keeps runs in a store (ui/store): every test process gets its own, an empty SQLite file in a temporary
+folder (inherited by the servers the browser tests start), never the repository's var/ or a configured server.
+"""
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LECTURE_NAMES = Path(os.environ.get("MAKEMORE_LECTURE_NAMES", ROOT.parent / "shared" / "data" / "names.txt"))
 
 torch.set_num_threads(1)
+
+os.environ.pop("MAKEMORE_STORE_URL", None)
+os.environ["MAKEMORE_DATA_DIR"] = STORE_DIR = tempfile.mkdtemp(prefix="makemore-test-store-")
+atexit.register(shutil.rmtree, STORE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """(base URL, server process) of a headless server, stopped on exit; its output goes to log_path."""
-    port = free_port()
-    with open(log_path, "wb") as log:
+def running_app(log_path: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(base URL, server process) of a headless server on `port` (a free one by default), stopped on exit; its
+    output goes to log_path (appended: a server restarted on the same log keeps the first one's)."""
+    port = port or free_port()
+    with open(log_path, "ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",

@@ -118,16 +118,22 @@ def test_every_page_opens_without_an_exception(page_file, every_page, screenshot
     assert page.locator('[data-testid="stSidebar"]').is_visible()
 
 
+@contextlib.contextmanager
+def resized(page, viewport: dict) -> Iterator:
+    """The page at another window size, once its layout settles; back to the usual size after."""
+    page.set_viewport_size(viewport)
+    try:
+        page.wait_for_timeout(300)
+        yield page
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
 def test_no_button_label_is_cut_short_on_a_1024_pixel_projector(page_file, every_page):
-    page = every_page[page_file]
-    page.set_viewport_size(PROJECTOR)
-    try:
-        page.wait_for_timeout(300)  # the layout settles
+    with resized(every_page[page_file], PROJECTOR) as page:
         assert not cut_button_labels(page), cut_button_labels(page)
-    finally:
-        page.set_viewport_size(VIEWPORT)
 
 
 WIDE_WITH_SIDEBAR = {"width": 1400, "height": 4200}  # a laptop, the sidebar open
@@ -136,14 +142,9 @@ WIDE_WITH_SIDEBAR = {"width": 1400, "height": 4200}  # a laptop, the sidebar ope
 @pytest.mark.slow
 @pytest.mark.parametrize("page_file", [page for page, _, _ in existing_pages()])
 def test_no_table_hides_columns_at_1400_pixels_with_the_sidebar_open(page_file, every_page):
-    page = every_page[page_file]
-    page.set_viewport_size(WIDE_WITH_SIDEBAR)
-    try:
-        page.wait_for_timeout(300)  # the layout settles
+    with resized(every_page[page_file], WIDE_WITH_SIDEBAR) as page:
         assert page.locator('[data-testid="stSidebar"]').is_visible()
         assert not sideways_tables(page), sideways_tables(page)
-    finally:
-        page.set_viewport_size(VIEWPORT)
 
 
 def sideways_tables(page) -> list[dict]:

@@ -1,7 +1,8 @@
 """The class server (deploy/class-server.sh): HAProxy in front of two Streamlit replicas, two students in
 headless Chromium. They land on different replicas, each trains and keeps its own runs, a checkpoint goes down and
-back up through the proxy, a killed replica is started again and its student's page reconnects, and Ctrl-C leaves
-no process behind. Also: the proxy configurations pass `haproxy -c`."""
+back up through the proxy, a killed replica is started again and its student's page reconnects and continues its
+run (kept in the store the replicas share), the student's next session on the other replica finds it too, and
+Ctrl-C leaves no process behind. Also: the proxy configurations pass `haproxy -c`."""
 import os
 import re
 import signal
@@ -27,6 +28,7 @@ from tests.streamlit_server import url_path
 
 DIAGNOSTICS = url_path("pages/3_Activations_and_BatchNorm.py")
 STEP_COUNTER = re.compile(r"Step ([\d,]+)")
+CONTINUED = re.compile(r"Continued from step ([\d,]+)")  # a run brought back from the store (docs/store.md)
 TARGET_STEP = 100
 RECONNECT_SECONDS = 180  # a replica's restart: Python, torch and Streamlit imported again on a busy machine
 
@@ -84,20 +86,22 @@ def open_compare(page) -> list[str]:
     return page.locator('[data-testid="stExpander"] summary').all_inner_texts()
 
 
-def reconnected_to_a_fresh_session(page) -> None:
-    """After its replica died, the page (still showing what it drew) answers again: going to the diagnostics page
-    through the sidebar runs it in a new session, with a network not yet trained."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    deadline = time.monotonic() + RECONNECT_SECONDS
-    while True:
-        page.locator('[data-testid="stSidebar"] a', has_text="Activations").first.click()
-        try:
-            page.wait_for_function("""() => [...document.querySelectorAll('strong')].some(
-                el => /^Step 0$/.test(el.innerText))""", timeout=20_000)
-            wait_until_idle(page)
-            return
-        except PlaywrightTimeout:
-            assert time.monotonic() < deadline, f"the page did not answer within {RECONNECT_SECONDS} s"
+def continued_from(page) -> int:
+    """The step of the notice that says the page continued a run kept in the store (waits for it)."""
+    notice = page.get_by_text(CONTINUED).first
+    notice.wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    return int(CONTINUED.search(notice.inner_text()).group(1).replace(",", ""))
+
+
+def on_replica(browser, url: str, replica: str):
+    """A new session of the same student (the address with its session code) that lands on `replica`."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_cookies([{"name": COOKIE, "value": replica, "url": url}])
+    page = context.new_page()
+    page.goto(url, timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    return context, page
 
 
 def healthy(port: int) -> bool:
@@ -120,6 +124,7 @@ def test_two_students_on_two_replicas_through_the_proxy(tmp_path):
             for page in (a, b):  # each replica serves one session, and says so while it trains
                 assert "alone on this server" in train(page, TARGET_STEP)
                 assert step_counter(page) > TARGET_STEP
+            paused_a = step_counter(a)
             runs_a, runs_b = open_compare(a), open_compare(b)
             assert len(runs_a) == 1 and "5x100 tanh" in runs_a[0], runs_a  # each keeps its own run, only its own
             assert len(runs_b) == 1 and "4x100 tanh" in runs_b[0], runs_b
@@ -136,7 +141,13 @@ def test_two_students_on_two_replicas_through_the_proxy(tmp_path):
             a.wait_for_function("""() => document.querySelectorAll('[data-testid="stExpander"] summary').length == 2""",
                                 timeout=TIMEOUT_MS)  # restored: the run and its copy
 
-            # A's replica dies: it is started again, and A's page reconnects (to a fresh session) instead of dying
+            a.locator('[data-testid="stSidebar"] a', has_text="Activations").first.click()  # back to A's run
+            a.locator("strong", has_text=f"Step {paused_a:,}").first.wait_for(timeout=TIMEOUT_MS)
+            wait_until_idle(a)
+            address_a = a.url  # the page's address, with A's session code
+
+            # A's replica dies: it is started again, A's page reconnects, and A's next click (a new session, with
+            # A's session code from the address) continues A's run where it was kept: the replicas share the store
             number = int(replica_of(context_a)[1:])
             killed = server.replica_pid(number)
             os.kill(killed, signal.SIGKILL)
@@ -145,8 +156,13 @@ def test_two_students_on_two_replicas_through_the_proxy(tmp_path):
                        and healthy(server.first_replica_port + number - 1)):
                 assert time.monotonic() < deadline, f"replica {number} was not started again:\n{server.output()}"
                 time.sleep(1)
-            reconnected_to_a_fresh_session(a)
+            press_until(a, "diag_step1", a.get_by_text(CONTINUED).first, tries=RECONNECT_SECONDS * 3 // 60)
+            assert continued_from(a) == paused_a and step_counter(a) == paused_a + 1
             assert not a.locator('[data-testid="stException"]').count()
+            other = "r2" if replica_of(context_a) == "r1" else "r1"
+            context_c, c = on_replica(browser, address_a, other)  # A's next session lands on the other replica
+            assert replica_of(context_c) == other and continued_from(c) == paused_a + 1  # as A left it
+            assert len(open_compare(c)) == 2  # A's run and its uploaded copy, kept
             b.locator('[data-testid="stSidebar"] a', has_text="Activations").first.click()
             trained = b.locator("strong", has_text=re.compile(r"^Step [1-9]"))  # B, on the other replica, kept its run
             trained.first.wait_for(timeout=TIMEOUT_MS)

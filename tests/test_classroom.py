@@ -1,6 +1,6 @@
 """Classroom mode on every lesson page: walk-throughs that set the controls, and shareable links."""
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -8,6 +8,7 @@ from tests.apptest_helpers import open_page, open_with_url
 from tests.conftest import ROOT
 from ui.navigation import page_path
 from ui.panels.deep_net_controls import SETUP_SLUGS, URL_PARAMS, setup_values
+from ui.state import SESSION_PARAM
 
 DIAGNOSTICS = "pages/3_Activations_and_BatchNorm.py"
 
@@ -87,21 +88,27 @@ def test_a_bad_link_value_on_a_lesson_page_falls_back_with_a_notice():
 
 
 def sidebar_link(at) -> str:
-    links = [block.value for block in at.sidebar.code if block.value.startswith("http")]
+    """The Copy link (the sidebar's other link, under "Your runs", is the session's own: ?s=CODE alone)."""
+    session = f"?{SESSION_PARAM}={at.query_params[SESSION_PARAM]}"
+    links = [block.value for block in at.sidebar.code if block.value.startswith("http")
+             and not block.value.endswith(session)]
     assert len(links) == 1, links
     return links[0]
 
 
 @pytest.mark.parametrize("page", ["streamlit_app.py", "pages/0_Data.py", "pages/1_Bigram.py", "pages/2_MLP.py",
                                   "pages/4_Backprop.py", "pages/5_WaveNet.py", "pages/6_Generate.py",
-                                  "pages/7_Models.py", "pages/8_Compare.py"])
+                                  "pages/7_Models.py", "pages/8_Compare.py", "pages/9_Class.py"])
 @pytest.mark.slow
 def test_every_page_has_a_copy_link_with_its_controls(page):
     at = open_page(page)
     assert not at.exception, at.exception
     link = sidebar_link(at)
+    code = at.query_params[SESSION_PARAM]
+    assert code and code not in link and SESSION_PARAM not in dict(parse_qsl(urlsplit(link).query))  # never in it
     for name, value in at.query_params.items():
-        assert f"{name}={value[0] if isinstance(value, list) else value}" in link
+        if name != SESSION_PARAM:
+            assert f"{name}={value[0] if isinstance(value, list) else value}" in link
 
 
 def test_copy_link_follows_a_changed_control():

@@ -19,7 +19,9 @@ ALL_CODE = SHARED_CODE + sorted([ROOT / "streamlit_app.py", *ROOT.glob("pages/*.
 MUTATING_METHODS = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault",
                     "add", "discard", "sort", "reverse", "__setitem__", "__delitem__"}
 CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque"}
-READ_ONLY_RESOURCES: set[str] = set()  # "file: function" of every st.cache_resource (read-only objects only)
+# "file: function" of every st.cache_resource: read-only objects, or (the store) a pool of connections that holds no
+# session's data, each session's code being in its own session state
+READ_ONLY_RESOURCES: set[str] = {"ui/session_store.py: process_store"}
 
 
 def page_train_config(**overrides) -> TrainConfig:

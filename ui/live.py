@@ -4,7 +4,8 @@ The page builds a model config and a train config from its widgets and calls `li
 defines the network (architecture, init, seed, data) rebuilds it, with a notice saying so, while
 the learning rate, batch size and statistics cadence change in place. The run is a
 ui.runnable.Runnable: the control row and the live area drive it. Nothing trains in a module
-global or a thread.
+global or a thread. A run is kept in the store when it stops and every AUTOSAVE_SECONDS while it
+trains; after a reload the page continues it where it was kept (ui.resume).
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import streamlit as st
 
 from makemore.models import config_to_dict
 from makemore.training import TrainConfig, Trainer, build_trainer
-from ui import runs
+from ui import resume, runs
 from ui.runnable import Runnable
 from ui.setting_names import setting_name, shown_value
 from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
+from ui.store import autosave_due
 
 EVAL_EVERY = 1000  # steps between dev-loss points
 EVAL_EXAMPLES = 4096  # dev examples behind each live point (the whole split takes ~5x longer)
@@ -41,6 +43,8 @@ class LiveRun(Runnable):
     last_eval_step: int = -1
     rate: float = float("nan")  # steps/s of the last chunk's own training (a tick's turn, a Step button's steps)
     pinned: list = field(default_factory=list)
+    state_key: str = ""  # where the page keeps it in st.session_state (kept with it, to continue it after a reload)
+    saved_at: float | None = None  # time.monotonic() of its last autosave
 
     @property
     def step(self) -> int:
@@ -59,7 +63,12 @@ class LiveRun(Runnable):
         """Train for about `seconds` (or max_steps), evaluating dev every EVAL_EVERY steps."""
         trainer = self.trainer
         start = time.perf_counter()
-        done = trainer.advance_for(seconds, max_steps)
+        if self.running and trainer.step and not trainer.diverged and autosave_due(self.saved_at, time.monotonic()):
+            archive(self, evaluate=False)  # the tick trains for what is left of its budget
+            self.saved_at = time.monotonic()
+            seconds -= time.perf_counter() - start
+            start = time.perf_counter()
+        done = trainer.advance_for(max(seconds, 0.0), max_steps)
         spent = time.perf_counter() - start
         if done:
             self.rate = done / spent if spent > 0 else float("nan")
@@ -83,7 +92,7 @@ class LiveRun(Runnable):
         t = self.trainer
         trainer = build_trainer(t.model.config, replace(t.config, lr=t.base_lr), t.data, self.seed, t.device)
         return replace(self, trainer=trainer, run_id=runs.new_run_id(), running=False, notice="",
-                       last_eval_step=-1, rate=float("nan"))
+                       last_eval_step=-1, rate=float("nan"), saved_at=None)
 
 
 def identity_of(model_config, settings: SharedSettings) -> dict:
@@ -119,13 +128,35 @@ def live_run(state_key: str, model_config, train_config: TrainConfig, settings: 
             archive(run)
             change = describe_change(run.identity, identity)
             notice = f"{change}: a new network was initialized." if change else ""
-        trainer = build_trainer(model_config, train_config, settings.data, settings.seed, settings.device)
-        run = LiveRun(trainer, identity, runs.new_run_id(), label, page, settings.data_label, settings.seed,
-                      sample_seed, notice=notice, pinned=run.pinned if run is not None else [])
+        pinned = run.pinned if run is not None else resume.kept_pins(state_key)
+        run = continued(state_key, identity, train_config, settings, pinned) or LiveRun(
+            build_trainer(model_config, train_config, settings.data, settings.seed, settings.device), identity,
+            runs.new_run_id(), label, page, settings.data_label, settings.seed, sample_seed, notice=notice,
+            pinned=pinned, state_key=state_key)
         st.session_state[state_key] = run
-    else:
-        apply_live_settings(run.trainer, train_config)
+    apply_live_settings(run.trainer, train_config)
     return run
+
+
+def continued(state_key: str, identity: dict, train_config: TrainConfig, settings: SharedSettings,
+              pinned: list) -> LiveRun | None:
+    """The page's last run kept in the store, continued where it was kept, if the controls build its network."""
+    kept = resume.take(state_key, identity, st.session_state.setdefault(resume.DECIDED, set()))
+    if kept is None:
+        return None
+    rec, kept_settings, frames = kept
+    try:
+        trainer = resume.resumed_trainer(rec, kept_settings, frames, train_config, settings.data, settings.device)
+    except ValueError as err:
+        st.warning(f"“{rec.label}” could not be continued ({err}): a new network was initialized; the run is still "
+                   "on the Compare and Generate pages.", icon=":material/restart_alt:")
+        return None
+    notice = f"Continued from step {rec.steps:,}, where this run was last kept: press Train to go on."
+    if train_config.optimizer != "sgd":
+        notice += " AdamW's running averages of the gradients start again from zero."
+    last_eval = max((e["step"] for e in trainer.evals), default=-1)
+    return LiveRun(trainer, identity, rec.run_id, rec.label, rec.page, rec.data_label, rec.seed, rec.sample_seed,
+                   notice=notice, last_eval_step=last_eval, pinned=pinned, state_key=state_key)
 
 
 def apply_live_settings(trainer: Trainer, config: TrainConfig) -> None:
@@ -135,10 +166,14 @@ def apply_live_settings(trainer: Trainer, config: TrainConfig) -> None:
                              steps=config.steps, lr_decay_at=config.lr_decay_at)
 
 
-def archive(run: LiveRun) -> None:
-    """Keep a run that trained in the session's registry (for Generate and Compare)."""
+def archive(run: LiveRun, evaluate: bool = True) -> None:
+    """Keep a run that trained in the session's registry (for Generate and Compare) and in the store, with what
+    continues it after a reload (a kept run of the page that was not continued is replaced by it there)."""
     if run.trainer.step > 0:
-        runs.record(run.trainer, run.run_id, run.label, run.page, run.data_label, run.seed, run.sample_seed)
+        settings, frames = resume.extras(run.state_key, run.identity, run.trainer, run.pinned)
+        runs.record(run.trainer, run.run_id, run.label, run.page, run.data_label, run.seed, run.sample_seed, evaluate,
+                    settings, frames)
+        st.session_state.setdefault(resume.DECIDED, set()).add(run.state_key)
 
 
 def status_line(run: LiveRun) -> None:

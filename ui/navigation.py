@@ -20,6 +20,7 @@ LABELS = {  # a page's name (its URL: the file name without its number) -> (labe
     "Generate": ("Make more names", ":material/auto_awesome:"),
     "Models": ("All the models", ":material/model_training:"),
     "Compare": ("Compare runs", ":material/compare_arrows:"),
+    "Class": ("Class board", ":material/groups:"),
 }
 DEFAULT_ICON = ":material/article:"
 

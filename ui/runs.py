@@ -1,7 +1,9 @@
 """The session's registry of runs: every paused, finished or reset run, for sampling and comparing.
 
 A record keeps what a later page needs (the model, its vocabulary and words, the histories and
-final numbers) but not the trainer's data tensors, so that old runs stay cheap.
+final numbers) but not the trainer's data tensors, so that old runs stay cheap. The registry is
+kept in the store (ui/session_store) as it changes, and brought back from it when a browser
+session opens with the session's code in its URL (a reload, a reopened tab, another device).
 """
 from __future__ import annotations
 
@@ -19,9 +21,14 @@ from makemore.data import Vocabulary
 from makemore.models import LanguageModel, config_to_dict, layers_of
 from makemore.stats.diagnostics import parameter_blocks, update_ratio_frame
 from makemore.training import TrainConfig, Trainer
+from ui import session_store
+from ui.store import SavedRun
+from ui.store.sessions import MAX_RUNS  # the oldest run is dropped beyond this, here and in the store
 
-MAX_RUNS = 12  # the oldest run is dropped beyond this
 MAX_LABEL = validation.MAX_TEXT  # characters of a run's name (as a checkpoint may carry)
+BROUGHT_BACK = "runs_brought_back"  # st.session_state: the kept runs were loaded in this browser session
+REFUSED = "runs_refused"  # st.session_state: [(RunInfo, why)] of kept runs that could not be loaded
+EXTRAS = "runs_kept_extras"  # st.session_state: run_id -> (settings, frames) kept beside a run (ui.resume)
 
 
 @dataclass
@@ -104,8 +111,10 @@ def from_trainer(trainer: Trainer, run_id: str, label: str, page: str, data_labe
 
 
 def record(trainer: Trainer, run_id: str, label: str, page: str, data_label: str, seed: int,
-           sample_seed: int, evaluate: bool = True) -> RunRecord:
-    """Store (or refresh) a run in the session's registry; evaluate its splits unless told not to."""
+           sample_seed: int, evaluate: bool = True, settings: dict | None = None,
+           frames: dict[str, pd.DataFrame] | None = None) -> RunRecord:
+    """Store (or refresh) a run in the session's registry and keep it in the store, with `settings` and history
+    `frames` beside it (ui.resume's); evaluate its splits unless told not to."""
     runs = registry()
     previous = runs.get(run_id)
     unchanged = previous is not None and previous.steps == trainer.step and previous.losses
@@ -117,7 +126,8 @@ def record(trainer: Trainer, run_id: str, label: str, page: str, data_label: str
     runs[run_id] = rec
     while len(runs) > MAX_RUNS:
         oldest = min(runs.values(), key=lambda r: r.updated)
-        del runs[oldest.run_id]
+        remove(oldest.run_id)
+    keep(rec, settings, frames)
     return rec
 
 
@@ -136,12 +146,55 @@ def leaderboard(runs: list[RunRecord]) -> pd.DataFrame:
 
 
 def remove(run_id: str) -> None:
+    """Drop a run from the session's runs (or from those that could not be brought back) and from the store."""
     registry().pop(run_id, None)
+    st.session_state.get(EXTRAS, {}).pop(run_id, None)
+    st.session_state[REFUSED] = [(info, why) for info, why in refused() if info.run_id != run_id]
+    session_store.attempt(lambda kept: kept.remove_run(run_id))
 
 
 def rename(run_id: str, label: str) -> None:
     if run_id in registry() and label.strip():
-        registry()[run_id].label = label.strip()[:MAX_LABEL]
+        label = label.strip()[:MAX_LABEL]
+        registry()[run_id].label = label
+        session_store.attempt(lambda kept: kept.rename_run(run_id, label))
+
+
+# ------------------------------------------------------------------------------------ kept in the store
+def keep(rec: RunRecord, settings: dict | None = None, frames: dict[str, pd.DataFrame] | None = None) -> bool:
+    """Save the run in the store (replacing what was kept of it); False, with a note on the page, if refused."""
+    tables = {"update_curve": rec.update_curve, **(frames or {})}
+    return session_store.save(SavedRun(rec.run_id, rec.label, rec.page, rec.steps, checkpoint_bytes(rec),
+                                       settings or {}, {name: t for name, t in tables.items() if not t.empty}))
+
+
+def bring_back() -> None:
+    """Once per browser session: load the runs kept under the URL's session code into the registry (runs that
+    cannot be loaded, e.g. one that diverged to NaN weights, are listed in `refused()` for the Compare page)."""
+    if st.session_state.get(BROUGHT_BACK):
+        return
+    st.session_state[BROUGHT_BACK] = True
+    loaded, refused = session_store.attempt(lambda kept: kept.load_runs()) or ([], [])
+    runs, extras = registry(), st.session_state.setdefault(EXTRAS, {})
+    for stored in loaded:
+        info = stored.info
+        rec = from_checkpoint(stored.checkpoint, info.run_id, info.page, info.label)
+        rec.label, rec.updated = info.label, info.updated
+        rec.update_curve = stored.frames.pop("update_curve", rec.update_curve)
+        runs[rec.run_id] = rec
+        if stored.settings or stored.frames:
+            extras[rec.run_id] = (stored.settings, stored.frames)
+    st.session_state[REFUSED] = refused
+
+
+def refused() -> list:
+    """[(RunInfo, why)] of the kept runs that could not be brought back."""
+    return st.session_state.get(REFUSED, [])
+
+
+def kept_extras(run_id: str) -> tuple[dict, dict[str, pd.DataFrame]] | None:
+    """The settings and history tables kept beside a run brought back from the store, if any."""
+    return st.session_state.get(EXTRAS, {}).get(run_id)
 
 
 # ------------------------------------------------------------------------------------ export / import
@@ -164,17 +217,26 @@ def restore(raw: bytes, filename: str) -> RunRecord:
     if len(registry()) >= MAX_RUNS:
         raise checkpoint.CheckpointError(f"this session already keeps {MAX_RUNS} runs, the most it can: remove "
                                          "one on the Compare page, then upload again.")
-    ckpt = checkpoint.from_bytes(raw, source=filename)
+    return add(from_checkpoint(checkpoint.from_bytes(raw, source=filename), new_run_id(), "uploaded", filename))
+
+
+def add(rec: RunRecord) -> RunRecord:
+    """A run from elsewhere (an upload, the class board) into the session's runs, and kept in the store."""
+    registry()[rec.run_id] = rec
+    keep(rec)
+    return rec
+
+
+def from_checkpoint(ckpt: checkpoint.Checkpoint, run_id: str, page: str, label: str) -> RunRecord:
+    """A checked checkpoint (an upload, a kept run, a class's shared run) as a record; `label` where it has none."""
     meta = ckpt.meta
     curve = meta.get("loss_curve") or {"step": [], "loss": []}
-    rec = RunRecord(
-        new_run_id(), meta.get("label", filename), "uploaded", ckpt.model, ckpt.vocab, ckpt.words, ckpt.model.config,
+    return RunRecord(
+        run_id, meta.get("label", label), page, ckpt.model, ckpt.vocab, ckpt.words, ckpt.model.config,
         meta.get("train_config", TrainConfig()), meta.get("seed", 0), meta.get("sample_seed", 2147483647 + 10),
         meta.get("data_label", "from the checkpoint"), meta.get("steps", 0), meta.get("seconds", 0.0),
         meta.get("first_loss"), dict(meta.get("losses", {})), pd.DataFrame(curve), pd.DataFrame(),
         list(meta.get("evals", [])), meta.get("diverged_at"), meta.get("diverged_reason", ""))
-    registry()[rec.run_id] = rec
-    return rec
 
 
 def stats_csv(rec: RunRecord) -> bytes:

@@ -1,5 +1,6 @@
-"""What every page does first (`page_setup`): the process's tuning, the page's config and the shared sidebar
-(navigation, the word list, the seed and the device)."""
+"""What every page does first (`page_setup`): the process's tuning, the page's config, the session's runs kept in
+the store (its code in the URL, its runs brought back after a reload) and the shared sidebar (navigation, the word
+list, the seed, the device and where the runs are kept)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,12 +11,14 @@ import torch
 
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
+from ui import runs, session_store
 from ui.closed_tabs import CLOSED_TABS
 from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle
 from ui.process_tuning import tune_process
 from ui.state import persistent_widget, remembered, sidebar_share_link
+from ui.store import sessions
 from ui.text import LONG, md, plain
 
 UPLOAD_CHOICE = "Upload your own list…"
@@ -54,6 +57,8 @@ def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     CLOSED_TABS.note_this_session()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
     start_page_charts()
+    session_store.keep_code_in_url()
+    runs.bring_back()
     return _shared_sidebar()
 
 
@@ -89,6 +94,7 @@ def _shared_sidebar() -> SharedSettings:
             st.selectbox, "shared_device", "cpu", label="Device", options=devices,
             help="Where the tensors live. These nets are tiny: the CPU is usually as fast as a GPU.")
         presenter_toggle()
+        _kept_runs()
     data = load_word_data(raw, name)
     return SharedSettings(data, hashlib.sha1(raw).hexdigest()[:12], choice, seed, device)
 
@@ -112,3 +118,31 @@ def _upload(sources: dict) -> str | None:
     st.session_state["shared_dataset"] = label
     st.success(f"Loaded {md(label, len(label))}.")
     return label
+
+
+def _kept_runs() -> None:
+    """Where this session's runs are kept: how much, for how long, the link that continues them elsewhere, and a
+    way to delete them (a shared computer)."""
+    for message in session_store.notes():
+        st.caption(f":material/cloud_off: {message}")
+    kept = session_store.session()
+    if kept is None:
+        return
+    with st.popover("Your runs", icon=":material/cloud_done:", help="Where your runs are kept, and the link that "
+                    "brings them to another device"):
+        usage = session_store.attempt(lambda current: current.usage())
+        if usage is not None:
+            st.write(f"Kept on this server: {usage.runs} of {sessions.MAX_RUNS} runs, {usage.nbytes / 2**20:.1f} of "
+                     f"{sessions.MAX_BYTES / 2**20:.0f} MB, for {sessions.IDLE_DAYS} days after their last use. This "
+                     "page's address holds your session's code: a reload brings your runs back.")
+        st.markdown("**Continue on another device** with this link:")
+        base = (st.context.url or "http://localhost:8501/").split("?")[0]
+        st.code(f"{base}?{session_store.SESSION_PARAM}={kept.code}", language=None)
+        st.caption("Whoever has it sees and changes your runs: keep it to yourself. The *Copy link* of each page "
+                   "never carries it.")
+        sure = st.checkbox("Delete my kept runs", key="shared_forget_sure",
+                           help="On a shared computer: nothing of this session stays on the server.")
+        if st.button("Forget them", key="shared_forget", disabled=not sure, icon=":material/delete_forever:"):
+            session_store.forget()
+            runs.registry().clear()
+            st.rerun()

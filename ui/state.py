@@ -16,6 +16,7 @@ from ui.text import code, md
 
 URL_READ = "_url_params_read"  # params already applied in this session, per control key
 MAX_NUMBER_CHARS = 40  # a number in a link is never longer
+SESSION_PARAM = "s"  # the session's secret code (ui/session_store): in the page's URL, never in a shared link
 
 
 def remembered(key: str, default: Any) -> Any:
@@ -127,9 +128,9 @@ def format_param(value: Any) -> str:
 
 
 def share_link() -> None:
-    """A 'Copy link' box: this page's address with every shareable control in it."""
+    """A 'Copy link' box: this page's address with every shareable control in it (and not the session's code)."""
     base = (st.context.url or "http://localhost:8501/").split("?")[0]
-    query = "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items())
+    query = "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items() if k != SESSION_PARAM)
     with st.popover("Copy link", icon=":material/link:", help="A link that opens this page with these settings"):
         st.code(f"{base}?{query}" if query else base, language=None)
         st.caption("Students who open it see the same controls (the copy button is at the box's right).")

@@ -59,6 +59,19 @@ class History:
         self._size = half
         self.stride *= 2
 
+    def restore(self, steps: torch.Tensor, values: torch.Tensor, stride: int) -> None:
+        """Start again from rows kept earlier (`steps`, `values` (rows, width) and the `stride` they were stored
+        at): rows appended from now on continue as if the history had never been taken apart. ValueError if they
+        do not fit (a history restored from a store is data from outside)."""
+        rows = len(steps)
+        if rows > self.capacity or not isinstance(stride, int) or not 1 <= stride <= 2**40:
+            raise ValueError(f"a history of {rows} rows at stride {stride} does not fit one of {self.capacity} rows")
+        if values.numel() != rows * self.width:
+            raise ValueError(f"a history of width {self.width} cannot take {values.numel()} values in {rows} rows")
+        self._size, self.stride = 0, stride
+        self._pending_steps, self._pending_values = self._pending_steps[:0], self._pending_values[:0]
+        self._store(steps.to(torch.int64).cpu(), values.reshape(rows, self.width).float().cpu())
+
     @property
     def steps(self) -> torch.Tensor:
         return self._steps[:self._size]

@@ -7,7 +7,7 @@ A `Sweep` (sweep.py) trains K copies of one net on one trainer. protocols.py dec
 and what a page's trainable object provide.
 """
 from .protocols import Stepper, Trainable
-from .trainer import GRADIENTS, TrainConfig, Trainer, advance_within, build_trainer, train_config_from_dict
+from .trainer import GRADIENTS, Progress, TrainConfig, Trainer, advance_within, build_trainer, train_config_from_dict
 
-__all__ = ["Trainer", "TrainConfig", "GRADIENTS", "advance_within", "build_trainer", "train_config_from_dict",
+__all__ = ["Trainer", "TrainConfig", "Progress", "GRADIENTS", "advance_within", "build_trainer", "train_config_from_dict",
            "Stepper", "Trainable"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import torch
@@ -55,6 +55,23 @@ class TrainConfig:
     gradients: str = "fast"  # how a step's gradients are computed: "fast" (the fused engine, where the model
     #                          and an SGD step without clipping allow it; autograd otherwise), "autograd" (the
     #                          lecture's own operations) or "by_hand" (part 4's hand-written backward pass)
+
+
+@dataclass
+class Progress:
+    """Where a single run stands beyond its weights: what a trainer built on those weights needs to continue it
+    (`Trainer.resume`). With the same weights and BatchNorm buffers, data and config, an SGD run continues
+    exactly as if it had never stopped: the next minibatches are the ones it would have drawn. AdamW's moment
+    estimates are not part of it: they start again from zero."""
+    step: int
+    seconds: float
+    first_loss: float | None
+    generator_state: torch.Tensor | None  # the minibatch stream's position (None: the trainer's own generator)
+    loss: tuple[torch.Tensor, torch.Tensor, int]  # the loss history's steps, values and stride
+    updates: tuple[torch.Tensor, torch.Tensor, int] | None = None  # the update:data history's (None: start empty)
+    evals: list = field(default_factory=list)
+    lr_changes: list = field(default_factory=list)  # (step, lr)
+    base_lr: float | None = None  # the learning rate it trained at last (None: its config's)
 
 
 def train_config_from_dict(data) -> TrainConfig:
@@ -212,6 +229,39 @@ class Trainer:
     def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about `seconds` of wall-clock time (or max_steps); see advance_within."""
         return advance_within(self, seconds, max_steps)
+
+    def progress(self) -> Progress:
+        """Where this run stands beyond its weights (one copy only), for `resume`."""
+        if self.copies != 1:
+            raise ValueError("only a single run's progress is kept, not a sweep's")
+        return Progress(self.step, self.seconds, self.first_loss, self.g.get_state(),
+                        (self.loss_history.steps, self.loss_history.values, self.loss_history.stride),
+                        (self.update_history.steps, self.update_history.values, self.update_history.stride),
+                        list(self.evals), list(self.lr_changes), self.base_lr)
+
+    def resume(self, progress: Progress) -> None:
+        """Continue from `progress` (a fresh trainer whose model holds the run's saved weights). Raises
+        ValueError where it does not fit this trainer (its histories' widths, a generator state of another
+        size, a step past MAX_STEPS): progress read back from a store is data from outside."""
+        if self.step or self.copies != 1:
+            raise ValueError("only a fresh trainer of a single run can resume one")
+        step = validation.whole_number(progress.step, "the step", 0, validation.MAX_STEPS)
+        seconds = validation.real_number(progress.seconds, "the training time", 0.0)
+        base_lr = self.base_lr if progress.base_lr is None else \
+            validation.real_number(progress.base_lr, "the learning rate", 0.0)
+        if progress.generator_state is not None:
+            try:
+                self.g.set_state(progress.generator_state)
+            except (RuntimeError, TypeError):
+                raise ValueError("its minibatch generator's state does not fit this generator") from None
+        self.loss_history.restore(*progress.loss)
+        if progress.updates is not None:
+            self.update_history.restore(*progress.updates)
+        if progress.first_loss is not None and math.isfinite(progress.first_loss):
+            self._note_first_losses(torch.tensor([float(progress.first_loss)]))
+        self.step, self.seconds, self.base_lr = step, seconds, base_lr
+        self.evals = list(progress.evals)[-MAX_EVALS:]
+        self.lr_changes = list(progress.lr_changes)
 
     def _draw_batches(self, n: int) -> list:
         """n minibatches in one draw (the same stream as n separate draws), as the stepper takes them."""

@@ -12,7 +12,7 @@ from makemore.layers import NONLINEARITIES
 from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
-from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
+from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, archive, status_line
 from ui.presentation import chart_height, side_by_side
 
 NONLINEAR_KINDS = tuple(cls.__name__ for cls in NONLINEARITIES.values())
@@ -153,7 +153,14 @@ def update_section(run: LiveRun, prefix: str) -> None:
 
 
 def pin(run: LiveRun, label: str) -> None:
-    """Keep this run's loss and update:data curves as a faded overlay (the oldest pin goes beyond MAX_PINS)."""
+    """Keep this run's loss and update:data curves as a faded overlay (the oldest pin goes beyond MAX_PINS), in
+    the store too (with the run)."""
     loss = runs.loss_curve(run.trainer).assign(run=label)
-    updates = runs.update_curve(run.trainer).assign(run=label)
+    updates = runs.update_curve(run.trainer, weights_only=True).assign(run=label)  # the chart's
     run.pinned = (run.pinned + [{"label": label, "loss": loss, "updates": updates}])[-MAX_PINS:]
+    archive(run, evaluate=False)
+
+
+def unpin(run: LiveRun) -> None:
+    run.pinned = []
+    archive(run, evaluate=False)
