@@ -6,7 +6,7 @@ from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
 from ui.export import export_menu, file_name, show_chart
-from ui.panels.class_board import share_button, shown
+from ui.panels.class_board import share_button
 from ui.presentation import chart_height
 from ui.setting_names import settings_frame
 from ui.sidebar import page_end, page_setup
@@ -18,7 +18,7 @@ st.write("Every run you paused, finished or reset on any page is kept here, and 
          "back). Overlay their losses, see how their settings differ, rename, remove, export, share with your class "
          "or bring one back from a checkpoint.")
 for info, why in runs.refused():
-    st.warning(f"A kept run could not be brought back: {shown(why)}", icon=":material/error:")
+    st.warning(f"A kept run could not be brought back: {md(why, LONG)}", icon=":material/error:")
     if st.button("Remove it", key=f"compare_refused_{info.run_id}", icon=":material/delete:"):
         runs.remove(info.run_id)
         st.rerun()
