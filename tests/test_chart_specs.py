@@ -2,7 +2,7 @@
 import altair as alt
 import pytest
 
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from ui.export import CHARTS, unchecked
 
 PAGES = {  # page -> (widget-key prefix, the Step button that fills its live charts, or None)
@@ -23,7 +23,7 @@ def test_every_chart_on_the_page_validates_against_the_schema(page):
     prefix, step = PAGES[page]
     at = open_page(page, **{f"{prefix}_weights_open": True, f"{prefix}_neurons_open": True})  # the views inside
     if step:
-        at = at.button(key=step).click().run()
+        at = press_step(at, step)
     assert not at.exception, at.exception
     drawn = at.session_state[CHARTS][prefix]
     assert len(drawn) >= 2

@@ -7,7 +7,7 @@ from makemore.charts.backprop import VERDICT_COLORS
 from makemore.charts.backprop_graph import HIGHLIGHT
 from makemore.lessons import backprop, backprop_graph, backprop_twins
 from makemore.presets import PRESETS
-from tests.apptest_helpers import chart_with_columns, generated_names, open_page
+from tests.apptest_helpers import chart_with_columns, generated_names, open_page, press_step
 from tests.test_backprop_graph import parse
 from ui.panels.backprop import VISIBLE_GAP
 from ui.tours import backprop_tour
@@ -122,7 +122,7 @@ def test_the_three_formulas_stand_next_to_their_passing_checks():
 @pytest.mark.slow
 def test_steps_train_both_twins_and_their_curves_coincide():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     assert not at.exception
     pair: backprop_twins.Twins = at.session_state["backprop_twins"].twins
     assert pair.manual.step == pair.autograd.step == 100 and pair.manual.config.lr_decay_at == 500
@@ -138,14 +138,14 @@ def test_steps_train_both_twins_and_their_curves_coincide():
 @pytest.mark.slow
 def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     records = {r.label: r for r in at.session_state["runs"].values()}
     assert set(records) == {"Backprop · hand-written twin", "Backprop · autograd twin"}
     assert all(r.steps == 100 and r.losses["dev_loss"] is not None for r in records.values())
-    at = at.button(key="backprop_step100").click().run()  # the same pair: the same two runs, refreshed
+    at = press_step(at, "backprop_step100")  # the same pair: the same two runs, refreshed
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [200, 200]
     at = at.button(key="backprop_reset").click().run()
-    at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
+    at = press_step(at, "backprop_step100")  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
     generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
     assert not generate.exception and len(generated_names(generate)[0]) == 5
@@ -166,7 +166,7 @@ def test_train_runs_and_pause_stops_and_measures():
 @pytest.mark.slow
 def test_a_new_schedule_builds_a_new_pair():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     at.select_slider(key="backprop_steps__w").set_value(5_000).run()
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000
@@ -204,7 +204,7 @@ def test_a_mistake_says_why_the_rows_after_it_that_stay_green_are_right():
 def test_a_planted_mistake_trains_the_hand_written_twin_and_the_caption_says_how_far_apart():
     at = open_page(PAGE, **SHORT)
     at.selectbox(key="backprop_mistake__w").set_value("tanh_uses_input").run()
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     assert not at.exception
     gap = backprop_twins.largest_gap(at.session_state["backprop_twins"].twins)
     assert gap > VISIBLE_GAP

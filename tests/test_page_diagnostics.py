@@ -13,7 +13,7 @@ from makemore.models import layers_of
 from makemore.presets import PRESETS
 from makemore.stats import diagnostics as dg
 from makemore.stats import weights
-from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, with_word_list
+from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, press_step, with_word_list
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
@@ -26,7 +26,7 @@ def trainer_of(at):
 
 
 def step(at, n):
-    return at.button(key=f"diag_step{n}").click().run()
+    return press_step(at, f"diag_step{n}")
 
 
 def activation_rows(at):

@@ -7,7 +7,7 @@ from makemore.lessons.mlp import embedding_frame, grown_extent, lr_sweep
 from makemore.models import MLPConfig
 from makemore.stats import diagnostics as dg
 from makemore.stats import weights
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, open_page, press_step
 from ui.panels.mlp import WEIGHTS_STATS_EVERY
 
 PAGE = "pages/2_MLP.py"
@@ -49,7 +49,7 @@ def test_lecture_figures_only_for_the_lecture_setup():
 @pytest.mark.slow
 def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
     at = open_page(PAGE, **SMALL)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     assert not at.exception
     trainer = trainer_of(at)
     assert trainer.step == 100
@@ -63,7 +63,7 @@ def test_steps_train_and_the_table_shows_the_whole_splits(default_data):
 
 def test_embedding_plot_shows_c_directly_in_two_dimensions():
     at = open_page(PAGE, mlp_n_embd=2, **SMALL)
-    at = at.button(key="mlp_step1").click().run()
+    at = press_step(at, "mlp_step1")
     C = trainer_of(at).model.C.detach()
     frame = chart_with_columns(at, "label", "kind", "x", "y")[0]["data"][0]
     assert frame["x"].to_numpy() == pytest.approx(C[:, 0].numpy()) and frame["y"].to_numpy() == pytest.approx(C[:, 1].numpy())
@@ -110,7 +110,7 @@ def weight_chart(at):
 
 def test_the_weights_view_builds_nothing_while_closed():
     at = open_page(PAGE, **SMALL)
-    at = at.button(key="mlp_step1").click().run()
+    at = press_step(at, "mlp_step1")
     assert trainer_of(at).config.stats_every == 0 and trainer_of(at).snapshot is None  # no statistics taken
     assert weight_chart(at) is None and [e.label for e in at.expander][-2:] == [
         "The weights, and each step's update", "A neuron: the contexts that drive it"]
@@ -120,7 +120,7 @@ def test_the_weights_view_shows_each_matrix_beside_its_update_on_a_scale_kept_ov
     at = open_page(PAGE, mlp_weights_open=True, **SMALL)
     assert trainer_of(at).config.stats_every == WEIGHTS_STATS_EVERY
     assert any("Take a step" in i.value for i in at.info)
-    at = at.button(key="mlp_step1").click().run()
+    at = press_step(at, "mlp_step1")
     assert not at.exception
     snap = trainer_of(at).snapshot
     frame, expected = weight_chart(at), weights.weight_frame(snap, weights.grown_scales(snap))
@@ -131,7 +131,7 @@ def test_the_weights_view_shows_each_matrix_beside_its_update_on_a_scale_kept_ov
     with torch.no_grad():  # every weight halves: on the scale kept from the first picture the weights fade
         for p in trainer_of(at).model.parameters():
             p.mul_(0.5)
-    at = at.button(key="mlp_step100").click().run()  # the next picture: step 100
+    at = press_step(at, "mlp_step100")  # the next picture: step 100
     assert trainer_of(at).snapshot.step == 100
     shown = weight_chart(at)
     largest = shown[shown["panel"] == weights.PANELS[0]].groupby("matrix", observed=True)["shade"].agg(
@@ -142,7 +142,7 @@ def test_the_weights_view_shows_each_matrix_beside_its_update_on_a_scale_kept_ov
 def test_the_embedding_plot_redraws_with_the_run_on_axes_that_only_widen():
     at = open_page(PAGE, mlp_n_embd=2, **SMALL)
     first, _ = embedding_frame(trainer_of(at).model.C, trainer_of(at).data.vocab.itos)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     C = trainer_of(at).model.C.detach()
     chart = chart_with_columns(at, "label", "kind", "x", "y")[0]
     frame = chart["data"][0]
@@ -155,7 +155,7 @@ def test_the_embedding_plot_redraws_with_the_run_on_axes_that_only_widen():
 
 def test_the_neuron_view_shows_what_really_drives_the_chosen_neuron():
     at = open_page(PAGE, mlp_neurons_open=True, **SMALL)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     assert not at.exception
     trainer = trainer_of(at)
     (layer,) = dg.nonlinearity_indices(trainer.model)

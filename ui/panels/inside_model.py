@@ -19,7 +19,7 @@ from makemore.charts.models import attention_chart, hidden_state_chart
 from makemore.charts.neurons import neuron_contexts_chart, neuron_histogram_chart
 from makemore.charts.training import NEURON_PICK, density_chart, loss_chart, update_ratio_chart
 from makemore.charts.weights import weight_heatmaps
-from makemore.data import DataError
+from makemore.data import MAX_WORD_CHARS, DataError
 from makemore.lessons import models as inspect
 from makemore.lessons import neurons
 from makemore.models import layers_of
@@ -31,6 +31,7 @@ from ui.lesson import dev_points, lazy_expander
 from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import chart_height, side_by_side
 from ui.state import persistent_widget
+from ui.text import code, md
 
 NEURON_REFRESH_SECONDS = 2.0  # while a run trains, its neurons' contexts are read again at most this often
 # (one pass over the word list's contexts costs a fifth to half of a diagnostics redraw)
@@ -117,7 +118,7 @@ def parameters_tab(current: LiveRun, prefix: str) -> None:
 def name_input(current: LiveRun, prefix: str) -> str:
     words = current.trainer.data.words
     return persistent_widget(st.text_input, f"{prefix}_name", words[0], label="A name to read",
-                             help="The model reads this name character by character (after the boundary token) "
+                             max_chars=MAX_WORD_CHARS, help="The model reads this name character by character (after the boundary token) "
                                   "and the charts show what it computed at each position.")
 
 
@@ -128,7 +129,7 @@ def name_tab(current: LiveRun, prefix: str, frame_of, chart_of, chart_name: str,
     try:
         frame = frame_of(model, vocab, name)
     except DataError as err:
-        st.warning(f"Cannot read {name!r}: {err}", icon=":material/warning:")
+        st.warning(f"Cannot read {code(name)}: {md(err)}", icon=":material/warning:")
         return
     show_chart(chart_of(frame), prefix, chart_name)
     st.caption(caption)
