@@ -3,6 +3,7 @@ import streamlit as st
 
 from ui.navigation import existing_pages, page_name
 from ui.sidebar import page_end, page_setup
+from ui.text import md
 
 # what each stop of the map shows, in one sentence, by page name (its URL)
 BEFORE = {"Data": "The word list every model learns from: its size, its characters and the bigram count matrix."}
@@ -50,10 +51,10 @@ data = settings.data
 cols = st.columns(4)
 cols[0].metric("Words in the current list", f"{len(data.words):,}")
 cols[1].metric("Vocabulary", data.vocab.size, help=f"{len(data.vocab.chars)} characters and the boundary token "
-                                                    f"{data.vocab.boundary!r}.")
+                                                    f"{md(repr(data.vocab.boundary))}.")
 cols[2].metric("Seed", settings.seed)
 cols[3].metric("Device", settings.device)
-st.caption(f"Word list: {settings.data_label}. The sidebar's word list, seed and device apply to every page and "
+st.caption(f"Word list: {md(settings.data_label)}. The sidebar's word list, seed and device apply to every page and "
            "stay as you move between pages. The lectures' own numbers need their names.txt: upload it to "
            "reproduce them.")
 page_end()

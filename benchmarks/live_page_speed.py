@@ -1,6 +1,6 @@
 """Steps per second of the live diagnostics page against the headless trainer, in one process.
 
-    python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S]
+    python benchmarks/live_page_speed.py [--ticks 12] [--stats-every 10] [--budget S] [--tick S] [--inside]
 
 The page trains inside an `st.fragment(run_every=pacing.TICK_SECONDS)`: each run redraws with
 `ui.panels.diagnostics.draw` and then calls the live run's `train_for` (ui.live.LiveRun) for the paced
@@ -10,6 +10,9 @@ built, nothing is sent), waiting out the rest of each tick interval as the brows
 alternates it with the headless `Trainer.advance_for` over as much wall time. It prints both rates and
 the ratio, and the average time a tick spends training and drawing; --tick 1.0 measures the page's
 "redraw every 1 s" setting, --budget fixed seconds of training per tick instead of the paced ones. One torch thread.
+--inside draws the page with its views inside the network open (ui/panels/inside_model.py: the weights of every
+matrix, a neuron's contexts and histogram, the clickable saturation image): bare mode keeps no widget state,
+so the expanders' content is drawn as if they were open.
 """
 from __future__ import annotations
 
@@ -26,7 +29,16 @@ from makemore.models import DeepMLPConfig  # noqa: E402
 from makemore.presets import LECTURE_SEED  # noqa: E402
 from makemore.training import TrainConfig, build_trainer  # noqa: E402
 from ui import live, pacing, process_tuning  # noqa: E402
-from ui.panels import diagnostics  # noqa: E402
+from ui.panels import diagnostics, inside_model  # noqa: E402
+
+PREFIX = "bench"
+
+
+def open_the_inside_views() -> None:
+    """Draw the diagnostics page with its weights and neuron views open (see --inside)."""
+    import streamlit as st
+    inside_model.lazy_expander = lambda label, key, draw, *args, **kwargs: draw()
+    st.session_state[inside_model.neurons_key(PREFIX)] = True  # the saturation image answers clicks
 
 
 def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float | None,
@@ -37,7 +49,7 @@ def page_round(run: live.LiveRun, ticks: int, pace: pacing.Pace, budget: float |
     start = time.perf_counter()
     for _ in range(ticks):
         tick_start = time.perf_counter()
-        diagnostics.draw(run, "bench")
+        diagnostics.draw(run, PREFIX)
         drawn = time.perf_counter()
         pace.note_draw(drawn - tick_start)
         pace.note_training_start(drawn)
@@ -56,9 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats-every", type=int, default=10, help="the page's statistics cadence")
     parser.add_argument("--budget", type=float, help="fixed seconds of training per tick (default: paced)")
     parser.add_argument("--tick", type=float, default=pacing.TICK_SECONDS, help="seconds between fragment runs")
+    parser.add_argument("--inside", action="store_true", help="with the weights and neuron views open")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Streamlit's bare mode warns about the missing runtime at every element
     process_tuning.tune_process()  # one torch thread, as the server's sessions
+    if args.inside:
+        open_the_inside_views()
     data = load_data()
     config = TrainConfig(steps=10**9, lr_decay_at=None, stats_every=args.stats_every)
     page_trainer = build_trainer(DeepMLPConfig(), config, data, LECTURE_SEED)
@@ -83,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ticks = args.rounds * args.ticks
     budget = (f"{args.budget} s of training" if args.budget else
               f"paced training (the tick less {pacing.SEND_SECONDS} s to send and the drawing time)")
-    print(f"deep net, statistics every {args.stats_every} steps; a tick every {args.tick} s with {budget}\n")
+    views = ", with the weights and neuron views open" if args.inside else ""
+    print(f"deep net, statistics every {args.stats_every} steps{views}; a tick every {args.tick} s with {budget}\n")
     print("| | steps/s | ratio |\n| --- | ---: | ---: |")
     print(f"| headless trainer (advance_for) | {alone:,.0f} | 1.00 |")
     print(f"| live page (draw + tick per fragment run) | {page:,.0f} | {page / alone:.2f} |")

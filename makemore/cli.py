@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import replace
@@ -29,8 +30,60 @@ DIAGNOSE_STEPS = 1001  # the lecture stops its deep net after step 1000
 LECTURE_NAMES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "names.txt"  # reproduce's default
 
 
+MAX_SEED = 2**53 - 1  # as the app's seed boxes
+MAX_STEPS = 10_000_000
+
+
 class UsageError(Exception):
     """A mistake on the command line, reported in one line."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line on stderr (its own prints the usage first), status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def whole(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value if abs(value) < 10**12 else 'the number'} is outside "
+                                             f"{low:,} to {high:,}")
+        return value
+    return parse
+
+
+def above_zero(high: float):
+    """An argparse type: a number above 0 and at most high."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+        if not 0 < value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"{text[:40]} is not above 0 and at most {high:g}")
+        return value
+    return parse
+
+
+def device(text: str) -> str:
+    """An argparse type: cpu, or cuda[:N] where that GPU exists."""
+    if text == "cpu":
+        return text
+    name, _, index = text.partition(":")
+    if name != "cuda" or index and not index.isdigit():
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a device: use cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text} asked for, but no CUDA GPU is available here")
+    if index and int(index) >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(f"{text} asked for, but this machine has {torch.cuda.device_count()} GPU(s)")
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m makemore", description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these small nets)")
+    parser = OneLineParser(prog="python -m makemore", description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=whole(1, 1024), default=1,
+                        help="torch threads (1 is fastest for these small nets)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("presets", help="list the lecture presets")
@@ -57,21 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a preset; the last stdout line is a JSON summary")
     add_data_args(p)
-    p.add_argument("--steps", type=int, help="steps to train (default: the lecture's schedule)")
-    p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
-    p.add_argument("--lr", type=float, help="base learning rate (the decay step stays)")
-    p.add_argument("--batch-size", type=int, help="examples per step")
-    p.add_argument("--stats-every", type=int,
+    p.add_argument("--steps", type=whole(0, MAX_STEPS), help="steps to train (default: the lecture's schedule)")
+    add_seed_arg(p, "generator seed (default: the lecture's)")
+    p.add_argument("--lr", type=above_zero(100.0), help="base learning rate (the decay step stays)")
+    p.add_argument("--batch-size", type=whole(1, 100_000), help="examples per step")
+    p.add_argument("--stats-every", type=whole(0, MAX_STEPS),
                    help="diagnostics snapshot every K steps (0: none; default: 10, as in the app)")
     add_gradients_arg(p)
-    p.add_argument("--out", help="directory to save the checkpoint (model.pt) and run.json in")
+    p.add_argument("--out", help="directory to save the checkpoint (model.pt) and run.json in (or a .pt file's path)")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("sample", help="sample names from a checkpoint saved by train --out")
     p.add_argument("--out", required=True, help="the directory given to train --out")
-    p.add_argument("-n", type=int, default=20, help="how many names")
-    p.add_argument("--temperature", type=float, default=1.0, help="<1 safer, >1 wilder")
-    p.add_argument("--seed", type=int, help="sampling seed (default: the preset's)")
+    p.add_argument("-n", type=whole(0, 100_000), default=20, help="how many names")
+    p.add_argument("--temperature", type=above_zero(100.0), default=1.0, help="<1 safer, >1 wilder")
+    add_seed_arg(p, "sampling seed (default: the preset's)")
     p.set_defaults(run=cmd_sample)
 
     p = sub.add_parser("evaluate", help="a checkpoint's loss on a word list's splits (one JSON object)")
@@ -81,22 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diagnose", help="train N steps, print part 3's statistics of the last batch")
     add_data_args(p)
-    p.add_argument("--steps", type=int, default=DIAGNOSE_STEPS, help="steps before the snapshot")
-    p.add_argument("--seed", type=int, help="generator seed (default: the lecture's)")
+    p.add_argument("--steps", type=whole(1, MAX_STEPS), default=DIAGNOSE_STEPS, help="steps before the snapshot")
+    add_seed_arg(p, "generator seed (default: the lecture's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_diagnose)
 
     p = sub.add_parser("reproduce", help="train the lecture presets' full schedules; lecture vs ours")
     p.add_argument("--input", help=f"the lectures' names.txt (default: {LECTURE_NAMES})")
     p.add_argument("--preset", choices=reproduce.PRESET_NAMES, help="only this preset (default: all of them)")
-    p.add_argument("--steps", type=int, help="stop each schedule after N steps (a quick check)")
+    p.add_argument("--steps", type=whole(1, MAX_STEPS), help="stop each schedule after N steps (a quick check)")
     add_gradients_arg(p)
-    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+    add_device_arg(p)
     p.set_defaults(run=cmd_reproduce)
 
     p = sub.add_parser("gradcheck", help="part 4: every hand-written gradient against autograd (exit 1 if one fails)")
     add_input_arg(p)
-    p.add_argument("--seed", type=int, help="generator seed for the init and the minibatch (default: the lecture's)")
+    add_seed_arg(p, "generator seed for the init and the minibatch (default: the lecture's)")
     p.add_argument("--mistake", choices=list(backprop.MISTAKES), help="plant a typical mistake to see it caught")
     p.set_defaults(run=cmd_gradcheck)
     return parser
@@ -112,7 +166,15 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     """--preset, the word list (--input, --split) and --device: what train and diagnose need."""
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
     add_word_list_args(p)
-    p.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU exists")
+    add_device_arg(p)
+
+
+def add_device_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", type=device, default="cpu", help="cpu, or cuda (cuda:N) where a GPU exists")
+
+
+def add_seed_arg(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--seed", type=whole(0, MAX_SEED), help=help_text)
 
 
 def add_word_list_args(p: argparse.ArgumentParser) -> None:
@@ -143,16 +205,9 @@ def make_trainer(args, **train_overrides) -> tuple[Trainer, object]:
         preset = get_preset(args.preset)
     except KeyError as err:
         raise UsageError(err.args[0]) from None
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda asked for, but no CUDA GPU is available here")
     seed = args.seed if args.seed is not None else preset.seed
     data = load_data(args.input, split=args.split, seed=seed)  # makemore.py's split follows its --seed
     overrides = {k: v for k, v in train_overrides.items() if v is not None}
-    for key, value in overrides.items():
-        if key in ("steps", "batch_size", "stats_every") and value < (1 if key == "batch_size" else 0):
-            raise UsageError(f"--{key.replace('_', '-')} must be {'at least 1' if key == 'batch_size' else '0 or more'}")
-    if "lr" in overrides and not overrides["lr"] > 0:
-        raise UsageError("--lr must be above 0")
     model_config = fitted_to(preset.model, data)  # sequence models read the longest word + 1
     return build_trainer(model_config, replace(preset.train, **overrides), data, seed, args.device), preset
 
@@ -166,7 +221,30 @@ def run_with_progress(trainer: Trainer, steps: int, snapshot_last: bool = False)
     bar.close(trainer)
 
 
+def out_files(out: str) -> list[Path]:
+    """Where train --out writes (model.pt and run.json), its folder made: refused before any training when they
+    cannot be written (a file where the folder should be, a folder where a file should be, no permission)."""
+    path = Path(out)
+    checkpoint_path = path if path.suffix == ".pt" else path / checkpoint.FILENAME
+    files = [checkpoint_path, checkpoint_path.parent / "run.json"]
+    folder = checkpoint_path.parent
+    existing = next(p for p in [folder, *folder.parents] if p.exists())  # "." or "/" at the latest
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, not a folder")
+    for file in files:
+        if file.is_dir():
+            raise UsageError(f"--out {out}: {file} is a folder; the run writes a file there")
+        if not os.access(file if file.exists() else existing, os.W_OK):
+            raise UsageError(f"--out {out}: no permission to write {file}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot make the folder {folder} ({err.strerror})") from None
+    return files
+
+
 def cmd_train(args) -> int:
+    files = out_files(args.out) if args.out else None  # before training: a run is not lost to a bad path
     trainer, preset = make_trainer(args, steps=args.steps, lr=args.lr, batch_size=args.batch_size,
                                    stats_every=args.stats_every, gradients=args.gradients)
     run_with_progress(trainer, trainer.config.steps)
@@ -179,10 +257,10 @@ def cmd_train(args) -> int:
         "lr": trainer.base_lr, "batch_size": trainer.config.batch_size, "seed": args.seed if args.seed is not None else preset.seed,
         "split": args.split, "input": args.input or "data/names.txt",
     }
-    if args.out:
+    if files:
         meta = {**summary, "sample_seed": preset.sample_seed}
-        path = checkpoint.save(args.out, trainer.model, trainer.data.vocab, trainer.data.splits["train"], meta)
-        (path.parent / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+        path = checkpoint.save(files[0], trainer.model, trainer.data.vocab, trainer.data.splits["train"], meta)
+        files[1].write_text(json.dumps(summary, indent=2) + "\n")
         print(f"saved {path}", file=sys.stderr)
     print(json.dumps(_json_safe(summary)))
     return 0
@@ -191,8 +269,6 @@ def cmd_train(args) -> int:
 def cmd_sample(args) -> int:
     ckpt = checkpoint.load(args.out)
     seed = args.seed if args.seed is not None else ckpt.meta.get("sample_seed", 2147483647 + 10)
-    if args.n < 0:
-        raise UsageError("-n must be 0 or more")
     try:
         samples = sample_names(ckpt.model, ckpt.vocab, args.n, seed, args.temperature)
     except ValueError as err:
@@ -212,8 +288,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_diagnose(args) -> int:
-    if args.steps < 1:
-        raise UsageError("--steps must be at least 1")
     trainer, preset = make_trainer(args, steps=args.steps, stats_every=0)
     if not layers_of(trainer.model):
         raise UsageError(f"preset {preset.name} has no layers to diagnose; try mlp-bn, deep or wavenet")
@@ -237,10 +311,6 @@ def cmd_reproduce(args) -> int:
     path = Path(args.input) if args.input else LECTURE_NAMES
     if not path.is_file():
         raise UsageError(f"reproduce needs the lectures' names.txt: none at {path}; pass --input FILE")
-    if args.steps is not None and args.steps < 1:
-        raise UsageError("--steps must be at least 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda asked for, but no CUDA GPU is available here")
     data = load_data(path)
     rows = []
     for name in [args.preset] if args.preset else reproduce.PRESET_NAMES:

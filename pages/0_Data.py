@@ -11,6 +11,7 @@ from ui.export import export_menu, show_chart
 from ui.presentation import chart_height, side_by_side
 from ui.sidebar import page_end, page_setup
 from ui.state import persistent_widget
+from ui.text import md
 
 P = "data"
 FIRST_ROWS = 15
@@ -18,8 +19,9 @@ FIRST_ROWS = 15
 settings = page_setup("The data set")
 data = settings.data
 words = data.words
+boundary = md(repr(data.vocab.boundary))  # a character the list does not use: maybe `*` or `$`
 st.title("The data set")
-st.write(f"**{settings.data_label}**: every model in the app learns to make more of these. To use your own "
+st.write(f"**{md(settings.data_label)}**: every model in the app learns to make more of these. To use your own "
          "list (any UTF-8 text file, one item per line), choose *Upload your own list…* under **Word list** "
          "in the sidebar.")
 
@@ -27,7 +29,7 @@ lengths = [len(word) for word in words]
 cols = st.columns(5)
 cols[0].metric("Words", f"{len(words):,}", help="Lines of the file (blank lines dropped).")
 cols[1].metric("Vocabulary", f"{data.vocab.size}", help=f"{len(data.vocab.chars)} distinct characters plus the "
-               f"boundary token {data.vocab.boundary!r}, which marks where a word starts and ends.")
+               f"boundary token {boundary}, which marks where a word starts and ends.")
 cols[2].metric("Shortest / longest", f"{min(lengths)} / {max(lengths)}", help="Characters per word.")
 cols[3].metric("Mean length", f"{sum(lengths) / len(words):.2f}")
 cols[4].metric("Bigrams", f"{sum(lengths) + len(words):,}", help="Every word of n characters gives n + 1 "
@@ -69,7 +71,7 @@ if len(tokens) < data.vocab.size:
     st.caption(f"Showing the boundary and the {len(tokens) - 1} most frequent of {len(data.vocab.chars)} "
                "characters, so that every cell stays readable.")
 st.caption(f"Each cell shows a pair and {'its count' if view == 'counts' else 'P(column | row)'}. The row "
-           f"{data.vocab.boundary!r} is how words start, the column {data.vocab.boundary!r} how they end. Grey cells "
+           f"{boundary} is how words start, the column {boundary} how they end. Grey cells "
            "(0) are pairs that never occur: a model built from these counts alone would call them impossible, "
            "which is why part 1 adds smoothing.")
 export_menu(P)

@@ -9,7 +9,7 @@ from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
 from ui.panels.class_board import share_live_run
-from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section, overfit_section
+from ui.panels.mlp import draw_training, is_lecture_setup, lr_finder_section, overfit_section, statistics_every
 from ui.presentation import controls_area
 from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
@@ -52,7 +52,8 @@ with controls_area():
 n_embd, block_size, n_hidden = chosen["n_embd"], chosen["block_size"], chosen["n_hidden"]
 batch_size, steps, lr = chosen["batch_size"], chosen["steps"], chosen["lr"]
 config = MLPConfig(block_size=block_size, n_embd=n_embd, n_hidden=n_hidden)
-train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, lr_decay_at=steps // 2, stats_every=0)
+train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, lr_decay_at=steps // 2,
+                    stats_every=statistics_every(P))
 
 # ------------------------------------------------------------------------------------------ lr finder
 st.header("Finding a learning rate")

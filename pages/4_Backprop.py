@@ -13,6 +13,7 @@ from ui.panels.backprop import (
     draw_twins,
     formulas_section,
     gradcheck_section,
+    graph_section,
     mistake_label,
     twins_run,
 )
@@ -58,7 +59,10 @@ with controls_area():
              "mistake poisons its own gradient and everything computed from it: the further up the table it "
              "starts, the more rows turn red.")
 planted = None if mistake == NO_MISTAKE else mistake
-gradcheck_section(backprop.gradcheck(model, Xb, Yb, planted), P, planted)
+table = backprop.gradcheck(model, Xb, Yb, planted)
+gradcheck_section(table, P, planted)
+st.subheader("The same check on the computation graph")
+graph_section(table, Xb, Yb, P)
 
 # ------------------------------------------------------------------------------------------ exercises 2-4
 st.header("All in one go")

@@ -9,6 +9,7 @@ from ui.panels.generate import names_section, preset_trainer, trace_section
 from ui.presentation import side_by_side
 from ui.sidebar import page_end, page_setup
 from ui.state import persistent_widget
+from ui.text import md, plain
 
 P = "gen"
 
@@ -29,7 +30,7 @@ if st.session_state.get("gen_model") not in ids:
     st.session_state["gen_model"] = ids[-1]
 run_id = persistent_widget(  # a row of its own: a run's label is long, and a cut one cannot be told apart
     st.selectbox, "gen_model", ids[-1], label="Model", options=ids,
-    format_func=lambda i: f"{registry[i].label} · {registry[i].page} · "
+    format_func=lambda i: f"{plain(registry[i].label)} · {registry[i].page} · "
                           + (f"{registry[i].steps:,} steps" if registry[i].steps else "counted"),
     help="Runs are kept when you pause, finish or reset them on a lesson page.")
 cols = st.columns(3)
@@ -50,7 +51,7 @@ record = registry[run_id]
 try:
     samples = sample_names(record.model, record.vocab, count, seed, temperature, known_words=record.words)
 except RuntimeError as err:  # torch.multinomial refuses probabilities that are inf or NaN
-    st.error(f"**{record.label}** cannot make names: its probabilities are not numbers ({err}). Its training "
+    st.error(f"**{md(record.label)}** cannot make names: its probabilities are not numbers ({md(err)}). Its training "
              "probably diverged: pick another model, or train this one again with a lower learning rate.",
              icon=":material/error:")
     page_end()

@@ -6,10 +6,11 @@ from makemore.charts.compare import runs_loss_chart, runs_update_chart
 from makemore.checkpoint import CheckpointError
 from ui import runs
 from ui.export import export_menu, file_name, show_chart
-from ui.panels.class_board import share_button, shown
+from ui.panels.class_board import share_button
 from ui.presentation import chart_height
 from ui.setting_names import settings_frame
 from ui.sidebar import page_end, page_setup
+from ui.text import LONG, md, plain
 
 settings = page_setup("Compare runs")
 st.title("Compare runs")
@@ -17,7 +18,7 @@ st.write("Every run you paused, finished or reset on any page is kept here, and 
          "back). Overlay their losses, see how their settings differ, rename, remove, export, share with your class "
          "or bring one back from a checkpoint.")
 for info, why in runs.refused():
-    st.warning(f"A kept run could not be brought back: {shown(why)}", icon=":material/error:")
+    st.warning(f"A kept run could not be brought back: {md(why, LONG)}", icon=":material/error:")
     if st.button("Remove it", key=f"compare_refused_{info.run_id}", icon=":material/delete:"):
         runs.remove(info.run_id)
         st.rerun()
@@ -29,7 +30,7 @@ else:
     st.dataframe(runs.leaderboard(list(registry.values())), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ["train", "dev", "test"]})
     chosen = st.multiselect("Runs to compare", list(registry), default=list(registry)[-4:], key="compare_runs",
-                            format_func=lambda run_id: registry[run_id].label,
+                            format_func=lambda run_id: plain(registry[run_id].label),
                             help="Pick two or more runs to overlay. Colours follow the order you pick them in.")
     picked = [registry[i] for i in chosen]
     export_menu("compare")
@@ -62,9 +63,9 @@ else:
 
     st.subheader("Manage and export")
     for run_id, rec in list(registry.items()):
-        with st.expander(f"{rec.label} · {rec.family} · {rec.steps:,} steps", icon=":material/folder:"):
+        with st.expander(f"{md(rec.label)} · {rec.family} · {rec.steps:,} steps", icon=":material/folder:"):
             name_col, remove_col = st.columns([4, 1])
-            new_name = name_col.text_input("Name", rec.label, key=f"compare_name_{run_id}", max_chars=200,
+            new_name = name_col.text_input("Name", rec.label, key=f"compare_name_{run_id}", max_chars=runs.MAX_LABEL,
                                            help="Rename the run (its charts and tables use this name).")
             if new_name != rec.label:
                 runs.rename(run_id, new_name)
@@ -92,9 +93,9 @@ if upload is not None and st.session_state.get("compare_restored") != upload.fil
     try:
         restored = runs.restore(upload.getvalue(), upload.name)
     except CheckpointError as err:
-        st.error(str(err))
+        st.error(md(err, LONG))
     else:
         st.session_state["compare_restored"] = upload.file_id
-        st.success(f"Restored {restored.label}: it is now in the list above and on the Generate page.")
+        st.success(f"Restored {md(restored.label)}: it is now in the list above and on the Generate page.")
         st.rerun()
 page_end()

@@ -24,6 +24,19 @@ def open_with_url(relative_path: str, **params) -> AppTest:
     return at.run()
 
 
+def press_step(at: AppTest, key: str, most_runs: int = 200) -> AppTest:
+    """Press a Step button and run the page until the live area reached the Step's target.
+
+    In the app the browser's timer reruns the live area every tick and each tick trains toward the target for
+    its paced budget; AppTest ticks once per run, so the runs stand in for the timer."""
+    at = at.button(key=key).click().run()
+    for _ in range(most_runs):
+        if not any(getattr(value, "target", None) is not None for value in at.session_state.values()):
+            return at
+        at = at.run()
+    raise AssertionError(f"{key} did not reach its target in {most_runs} runs")
+
+
 def charts(at: AppTest) -> list[dict]:
     """Every Vega-Lite chart on the page: {"spec": dict, "data": [DataFrame, ...]}."""
     result = []

@@ -15,7 +15,7 @@ from makemore import checkpoint, cli
 from makemore.data import MAX_FILE_BYTES, load_data
 from makemore.models import DeepMLPConfig, build_model
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from tests.conftest import ROOT
 from ui.sidebar import UPLOAD_CHOICE
 
@@ -96,7 +96,7 @@ def test_every_bad_upload_is_explained_and_the_session_keeps_training():
         assert any(f"Could not use {name}" in e and message in e for e in errors), (name, errors)
         assert all(one_line(e) for e in errors), errors
         assert at.session_state["diag_run"].trainer.data.vocab.size == 27, name  # still the shipped names
-    at = at.button(key="diag_step100").click().run()
+    at = press_step(at, "diag_step100")
     assert not at.exception and at.session_state["diag_run"].trainer.step == 100
 
 
@@ -105,7 +105,7 @@ def test_windows_line_endings_upload_trains_on_clean_words():
     at = at.file_uploader(key="shared_upload").set_value(("windows.txt", crlf_list(), "text/plain")).run()
     assert not at.exception and not at.error
     assert any("Loaded windows.txt (36 items)" in s.value for s in at.success)
-    at = at.button(key="diag_step100").click().run()
+    at = press_step(at, "diag_step100")
     data = at.session_state["diag_run"].trainer.data
     assert data.words == CRLF_WORDS * 3 and "\r" not in data.vocab.chars
     assert at.session_state["diag_run"].trainer.step == 100

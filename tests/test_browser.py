@@ -3,16 +3,24 @@
 On the diagnostics page it moves a slider with the keyboard, presses Train, waits for step 200 and
 checks that the charts are drawn and no exception box appears; it trains two runs there and finds
 them on the Compare page (the same session, through the sidebar) with both charts drawn; then it
-trains the Sweep panel's default sweep to its end and checks its two charts and table. Screenshots go to a temporary folder
-and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots), there too.
+trains the Sweep panel's default sweep to its end and checks its two charts and table. The views inside the network
+(issue 19): part 4's graph drawn by Graphviz in the page, red where the check is, and walked through backward; the
+MLP page's weights and embedding redrawn while it trains; a click on the saturation image picking that column's
+neuron. Screenshots go to a temporary folder and, when MAKEMORE_SCREENSHOTS names a folder (e.g. docs/screenshots),
+there too.
 """
 import contextlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from makemore.charts.backprop import VERDICT_COLORS
+from makemore.charts.backprop_graph import HIGHLIGHT
+from makemore.lessons import backprop
+from makemore.presets import PRESETS
 from tests.browser import (
     CHROMIUM,
     TIMEOUT_MS,
@@ -20,6 +28,7 @@ from tests.browser import (
     follow_sweep,
     headless_chromium,
     opened,
+    press,
     press_until,
     start_sweep,
     sweep_panel,
@@ -225,3 +234,106 @@ def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, server_log, b
         assert panel.locator('[data-testid="stDataFrame"]').count() == 1
         screenshots(page, "sweep-trained")
         assert not exceptions(page), exceptions(page)
+
+
+# ------------------------------------------------------------------------------ inside the network (issue 19)
+WEIGHTS, NEURON = "The weights, and each step's update", "A neuron: the contexts that drive it"
+WALK = "Step {} of 26: d{}"
+TRAIN_SECONDS = 4  # between two looks at the MLP page while it trains
+
+
+def open_view(page, label: str) -> None:
+    page.locator('[data-testid="stExpander"] summary', has_text=label).first.click()
+    wait_until_idle(page)
+
+
+def expander(page, label: str):
+    return page.locator('[data-testid="stExpander"]', has_text=label).first
+
+
+def graph_nodes(page) -> dict[str, dict]:
+    """The rendered graph's nodes: {name: {"fill": ..., "stroke": ...}} of each node's outline."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+            '[data-testid="stGraphVizChart"] g.node')].map(g => {
+        const shape = g.querySelector('ellipse, polygon');
+        return [g.querySelector('title').textContent,
+                {fill: (shape.getAttribute('fill') || '').toUpperCase(),
+                 stroke: (shape.getAttribute('stroke') || '').toUpperCase()}];
+    }))""")
+
+
+@pytest.mark.slow
+def test_the_graph_is_red_where_the_check_is_and_walks_backward(app_url, browser, default_data, screenshots):
+    with opened(browser, app_url + url_path("pages/4_Backprop.py") + "?mistake=forget_bessel") as page:
+        page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for(timeout=TIMEOUT_MS)
+        exercise_1 = replace(PRESETS["backprop"].model, n_hidden=backprop.EXERCISE_1_HIDDEN)  # the page's network
+        table = backprop.gradcheck(*backprop.lecture_batch(exercise_1, default_data, 2147483647), "forget_bessel")
+        nodes = graph_nodes(page)
+        assert set(backprop.CHECK_ORDER) < set(nodes)
+        red = {name for name, shape in nodes.items() if shape["fill"] == VERDICT_COLORS["wrong"].upper()}
+        assert red == set(table.loc[~table["approximate"], "tensor"])
+        for step in (1, 2, 3):  # the walk's step 0 is the loss, then the table's rows top down
+            press_until(page, "backprop_walk_next", page.get_by_text(WALK.format(step, backprop.CHECK_ORDER[step - 1])))
+            wait_until_idle(page)
+        walked = backprop.CHECK_ORDER[2]
+        page.wait_for_function(f"""() => [...document.querySelectorAll(
+                '[data-testid="stGraphVizChart"] g.node')].some(g => g.querySelector('title').textContent === '{walked}'
+            && (g.querySelector('ellipse, polygon').getAttribute('stroke') || '').toUpperCase() === '{HIGHLIGHT}')""",
+                               timeout=TIMEOUT_MS)
+        graph = page.locator('[data-testid="stGraphVizChart"]').first
+        graph.scroll_into_view_if_needed()
+        screenshots(graph, "backprop-graph")
+
+
+@pytest.mark.slow
+def test_the_weights_and_the_embedding_redraw_while_the_mlp_trains(app_url, browser, screenshots):
+    with opened(browser, app_url + url_path("pages/2_MLP.py")) as page:
+        open_view(page, WEIGHTS)
+        press_until(page, "mlp_train", widget(page, "mlp_pause"))
+        weights = expander(page, WEIGHTS).locator('[data-testid="stVegaLiteChart"]').first
+        weights.wait_for(timeout=TIMEOUT_MS)
+        embedding = page.locator('[data-testid="stVegaLiteChart"]').nth(1)  # beside the loss chart
+        looks = []
+        for _ in range(2):
+            looks.append((step_counter(page), embedding.screenshot(), weights.screenshot()))
+            page.wait_for_timeout(TRAIN_SECONDS * 1000)
+        (step_before, embedding_before, weights_before), (step_after, embedding_after, weights_after) = looks
+        assert step_after > step_before  # still training: both pictures were redrawn in between
+        assert embedding_after != embedding_before and weights_after != weights_before
+        screenshots(page.locator('[data-testid="stMainBlockContainer"]'), "mlp-inside-training")
+        press_until(page, "mlp_pause", widget(page, "mlp_train"))
+
+
+@pytest.mark.slow
+def test_a_click_on_the_saturation_image_picks_that_neuron(app_url, browser, screenshots):
+    with opened(browser, app_url + url_path("pages/3_Activations_and_BatchNorm.py")) as page:
+        press(page, "diag_step100")
+        wait_until_idle(page)
+        open_view(page, NEURON)
+        neuron = widget(page, "diag_neuron_2_100")
+        assert neuron.locator("input").input_value() == "neuron 0"
+        plot = widget(page, "diag_sat_pick").locator("canvas").first
+        box = plot.bounding_box()
+        picked = []
+        for share in (0.3, 0.6):  # two columns: each click picks the neuron the tooltip names there
+            page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] / 2)
+            tooltip = page.locator("#vg-tooltip-element")
+            tooltip.get_by_text("neuron").wait_for(timeout=TIMEOUT_MS)
+            under = int(re.search(r"neuron\s*(\d+)", tooltip.inner_text()).group(1))
+            page.mouse.down()
+            page.mouse.up()
+            page.wait_for_function(f"""() => [...document.querySelectorAll('.st-key-diag_neuron_2_100')]
+                .some(e => e.querySelector('input').value === 'neuron {under}')""", timeout=TIMEOUT_MS)
+            wait_until_idle(page)
+            picked.append(under)
+        assert picked[0] != picked[1]
+        page.mouse.move(0, 0)
+        view = expander(page, NEURON)
+        view.scroll_into_view_if_needed()
+        screenshots(view, "diagnostics-neuron")
+        open_view(page, WEIGHTS)
+        view = expander(page, WEIGHTS)
+        view.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_timeout(1000)
+        screenshots(view, "diagnostics-weights")
+        assert not page.locator('[data-testid="stException"]').count()

@@ -2,7 +2,7 @@
 import altair as alt
 import pytest
 
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from ui.export import CHARTS, unchecked
 
 PAGES = {  # page -> (widget-key prefix, the Step button that fills its live charts, or None)
@@ -14,18 +14,21 @@ PAGES = {  # page -> (widget-key prefix, the Step button that fills its live cha
     "pages/5_WaveNet.py": ("wavenet", "wavenet_step1000"),
     "pages/7_Models.py": ("models", "models_step100"),
 }
+INSIDE_VIEWS = ("diag", "mlp")  # pages with the weights and neuron views (opened here: their charts are checked too)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_chart_on_the_page_validates_against_the_schema(page):
     prefix, step = PAGES[page]
-    at = open_page(page)
+    at = open_page(page, **{f"{prefix}_weights_open": True, f"{prefix}_neurons_open": True})  # the views inside
     if step:
-        at = at.button(key=step).click().run()
+        at = press_step(at, step)
     assert not at.exception, at.exception
     drawn = at.session_state[CHARTS][prefix]
     assert len(drawn) >= 2
+    if prefix in INSIDE_VIEWS:
+        assert {"weights", "neuron histogram", "neuron contexts"} <= set(drawn)
     for name, chart in drawn.items():
         chart.to_dict(validate=True)  # raises SchemaValidationError on a bad spec
         assert unchecked(chart).to_dict() == chart.to_dict(), name

@@ -28,6 +28,7 @@ from makemore.data import LECTURE_SPLIT_SEED, build_windows, lecture_split
 from makemore.lessons import bigram, mlp
 from makemore.models import TransformerConfig, build_model, fitted_to
 from makemore.presets import LECTURE_SEED, PRESETS
+from makemore.stats import weights
 from makemore.training import TrainConfig, build_trainer
 from makemore.training.trainer import make_stepper
 from tests.apptest_helpers import open_page
@@ -283,6 +284,8 @@ CLAIMS = [
     Claim("ui/panels/models.py", "the longest word of this list + 1", check_block_size, "default_data"),
     Claim("ui/panels/models.py", "AdamW betas (0.9, 0.99)", check_adamw_betas, "default_data"),
     Claim("pages/0_Data.py", "shuffled with seed 42, then 80 % / 10 % / 10 %", check_split),
+    Claim("ui/panels/inside_model.py", "a thousandth of the scale (update:data 1e-3", is_true(  # a quarter colour
+        lambda: weights.update_shade(np.array([1e-3, -1e-2]), 1.0).tolist() == pytest.approx([0.25, -0.5]))),
 ]
 
 # names and definitions: what each names, nothing to measure

@@ -8,7 +8,7 @@ import torch
 
 from makemore import checkpoint, cli
 from makemore.sampling import sample_names
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from ui import runs
 
 PAGE = "pages/3_Activations_and_BatchNorm.py"
@@ -18,7 +18,7 @@ STEPS = 100
 @pytest.fixture(scope="module")
 def page_run():
     """The diagnostics page at its defaults (the lecture's deep net and seed) after Step 100."""
-    at = open_page(PAGE).button(key=f"diag_step{STEPS}").click().run()
+    at = press_step(open_page(PAGE), f"diag_step{STEPS}")
     assert not at.exception
     record, = at.session_state["runs"].values()  # Step archives the run, its splits evaluated
     return at.session_state["diag_run"].trainer, record

@@ -10,7 +10,7 @@ import torch
 from makemore.models import DeepMLPConfig
 from makemore.presets import LECTURE_SEED
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from tests.conftest import ROOT
 
 PAGE = "pages/3_Activations_and_BatchNorm.py"
@@ -42,8 +42,8 @@ def test_two_sessions_training_at_once_get_the_curves_they_get_alone(default_dat
     a = open_page(PAGE)
     b = open_page(PAGE, diag_width=50, diag_gain=2.0, diag_batch_size=16)
     for _ in range(2):  # interleaved, as two students' ticks are on one server
-        a = a.button(key="diag_step100").click().run()
-        b = b.button(key="diag_step100").click().run()
+        a = press_step(a, "diag_step100")
+        b = press_step(b, "diag_step100")
     trainer_a, trainer_b = (s.session_state["diag_run"].trainer for s in (a, b))
     assert trainer_a.model is not trainer_b.model and trainer_a.g is not trainer_b.g
     assert torch.equal(trainer_a.loss_history.values, alone(DeepMLPConfig(), default_data, 200))

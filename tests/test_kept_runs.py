@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from makemore.models import MLPConfig
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import chart_with_columns, open_page, open_with_url
+from tests.apptest_helpers import chart_with_columns, open_page, open_with_url, press_step
 from ui import runs
 from ui.state import SESSION_PARAM
 from ui.store import Store, sessions
@@ -66,14 +66,14 @@ def test_an_unknown_code_starts_a_new_session_and_says_so():
 @pytest.mark.slow
 def test_a_reloaded_page_continues_its_run_as_if_it_had_never_stopped(default_data):
     at = open_page(MLP, mlp_steps=1000)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     first = at.session_state["mlp_run"]
     assert [info.steps for info in kept(code_of(at))] == [100]
     at = reloaded(at, MLP)
     run = at.session_state["mlp_run"]
     assert run.run_id == first.run_id and run.trainer.step == 100 and "Continued from step 100" in run.notice
     torch.testing.assert_close(run.trainer.loss_history.values, first.trainer.loss_history.values, rtol=0, atol=0)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     alone = build_trainer(MLPConfig(), TrainConfig(steps=1000, lr_decay_at=500, stats_every=0), default_data,
                           at.session_state["shared_seed"])
     alone.advance(200)
@@ -85,7 +85,7 @@ def test_a_reloaded_page_continues_its_run_as_if_it_had_never_stopped(default_da
 @pytest.mark.slow
 def test_a_run_comes_back_on_compare_and_generate_with_its_curves():
     at = open_page(MLP, mlp_steps=1000)
-    at = at.button(key="mlp_step100").click().run()
+    at = press_step(at, "mlp_step100")
     label = at.session_state["mlp_run"].label
     compare = elsewhere(at, COMPARE)
     assert not compare.exception
@@ -101,7 +101,7 @@ def test_a_run_comes_back_on_compare_and_generate_with_its_curves():
 @pytest.mark.slow
 def test_a_new_network_does_not_continue_the_kept_one_and_pins_come_back():
     at = open_page(DIAGNOSTICS)
-    at = at.button(key="diag_step100").click().run()
+    at = press_step(at, "diag_step100")
     at = at.button(key="diag_pin").click().run()
     pinned = at.session_state["diag_run"].pinned
     assert len(pinned) == 1
@@ -110,7 +110,7 @@ def test_a_new_network_does_not_continue_the_kept_one_and_pins_come_back():
     assert run.trainer.step == 0 and not run.notice
     assert [p["label"] for p in run.pinned] == [pinned[0]["label"]]
     pd.testing.assert_frame_equal(run.pinned[0]["loss"], pinned[0]["loss"], check_dtype=False)
-    again = again.button(key="diag_step100").click().run()
+    again = press_step(again, "diag_step100")
     assert [p["label"] for p in again.session_state["diag_run"].pinned] == [pinned[0]["label"]]
     for columns in [("run", "step", "loss"), ("run", "step", "log10_ratio")]:  # the loss and update:data charts
         frames = [f for chart in chart_with_columns(again, *columns) for f in chart["data"] if "run" in f]
@@ -120,7 +120,7 @@ def test_a_new_network_does_not_continue_the_kept_one_and_pins_come_back():
 @pytest.mark.slow
 def test_a_diverged_run_comes_back_diverged_and_the_page_starts_afresh():
     at = open_page(DIAGNOSTICS, diag_batchnorm=False, diag_lr_exponent=1.0, diag_gain=5 / 3)
-    at = at.button(key="diag_step1000").click().run()
+    at = press_step(at, "diag_step1000")
     assert at.session_state["diag_run"].trainer.diverged
     again = reloaded(at, DIAGNOSTICS)
     assert again.session_state["diag_run"].trainer.step == 0 and not again.session_state["diag_run"].notice

@@ -10,7 +10,7 @@ from makemore.data import build_windows
 from makemore.lessons import activations, bigram
 from makemore.presets import LECTURE_SEED
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, open_page, press_step
 from tests.test_page_bigram import sampling_loop
 from ui.panels.deep_net_controls import OUTPUT_FIXED, RAW, setup_controls
 
@@ -140,7 +140,7 @@ def test_the_softmax_at_init_is_confident_then_near_uniform(default_data):
 def test_batchnorm_at_inference_three_ways(default_data):
     at = open_page(DIAG)
     at = at.button(key="diag_preset_BatchNorm").click().run()
-    at = at.button(key="diag_step1000").click().run()
+    at = press_step(at, "diag_step1000")
     at = opened(at, "diag_lessons", "BatchNorm at inference")
     at = at.button(key="diag_bn_measure").click().run()
     losses = next(d.value for d in at.dataframe if "dev loss" in d.value.columns)["dev loss"]

@@ -10,7 +10,7 @@ import torch
 from makemore.models import DeepMLPConfig, layers_of
 from makemore.stats.history import History
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import open_page, with_word_list
+from tests.apptest_helpers import open_page, press_step, with_word_list
 from tests.streamlit_server import resident_bytes
 from ui.runs import MAX_RUNS
 
@@ -56,7 +56,7 @@ def test_a_real_trainer_stops_growing_once_its_history_is_full(default_data):
 def test_a_kept_run_holds_its_last_training_batch_not_evaluation_activations():
     """Step 1,000 evaluates dev at step 1,000 and, archiving the run, every split: the layers keep the last
     training batch's output (the lecture's `.out`), not a chunk of a split (some 40 MB per run)."""
-    at = open_page(PAGE).button(key="diag_step1000").click().run()
+    at = press_step(open_page(PAGE), "diag_step1000")
     record, = at.session_state["runs"].values()
     assert record.losses and at.session_state["diag_run"].trainer.evals  # both evaluations ran
     outs = [layer.out for layer in layers_of(record.model)]
@@ -74,11 +74,11 @@ def live_bytes() -> int:
 def test_ten_runs_in_one_session_stay_within_twice_the_memory_of_one(default_data, tmp_path):
     words = tmp_path / "names-3000.txt"  # a shorter list: each archived run evaluates its splits
     words.write_text("\n".join(default_data.words[:3000]))
-    at = open_page(PAGE, **with_word_list(words)).button(key="diag_step100").click().run()
+    at = press_step(open_page(PAGE, **with_word_list(words)), "diag_step100")
     after_one = live_bytes()
     for _ in range(9):
         at = at.button(key="diag_reset").click().run()
-        at = at.button(key="diag_step100").click().run()
+        at = press_step(at, "diag_step100")
     assert not at.exception
     assert len(at.session_state["runs"]) == 10 <= MAX_RUNS  # every run is kept (for Compare)
     assert live_bytes() < 2 * after_one

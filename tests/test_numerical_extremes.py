@@ -11,7 +11,7 @@ import pytest
 
 from makemore.models import DeepMLPConfig
 from makemore.training import build_trainer
-from tests.apptest_helpers import charts, open_page
+from tests.apptest_helpers import charts, open_page, press_step
 
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
 
@@ -43,7 +43,7 @@ def trainer_of(at):
 
 
 def train(at):
-    at = at.button(key=f"diag_step{STEPS}").click().run()
+    at = press_step(at, f"diag_step{STEPS}")
     assert not at.exception, [e.value for e in at.exception]
     return at
 

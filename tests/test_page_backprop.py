@@ -3,9 +3,12 @@ from dataclasses import replace
 
 import pytest
 
-from makemore.lessons import backprop, backprop_twins
+from makemore.charts.backprop import VERDICT_COLORS
+from makemore.charts.backprop_graph import HIGHLIGHT
+from makemore.lessons import backprop, backprop_graph, backprop_twins
 from makemore.presets import PRESETS
-from tests.apptest_helpers import chart_with_columns, generated_names, open_page
+from tests.apptest_helpers import chart_with_columns, generated_names, open_page, press_step
+from tests.test_backprop_graph import parse
 from ui.panels.backprop import VISIBLE_GAP
 from ui.tours import backprop_tour
 
@@ -57,10 +60,59 @@ def test_each_break_it_option_turns_its_rows_red(default_data):
         assert list(bars.loc[bars["verdict"] == "wrong", "tensor"]) == failing
 
 
+def graph_of(at) -> tuple[dict, list]:
+    """The computation graph's nodes {name: attributes} and edges [(source, target, attributes)]."""
+    (chart,) = at.get("graphviz_chart")
+    return parse(chart.proto.spec)
+
+
+def walk_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+@pytest.mark.parametrize("mistake", [None, "forget_bessel"])
+def test_the_graph_is_coloured_by_the_check_and_its_red_part_is_the_tables(default_data, mistake):
+    at = open_page(PAGE, **({"backprop_mistake": mistake} if mistake else {}))
+    assert not at.exception
+    shown, expected = check_table(at), expected_table(default_data, mistake)
+    nodes, edges = graph_of(at)
+    assert set(shown["tensor"]) | {"Xb", "Yb", "loss"} == set(nodes)
+    for row in expected.itertuples():  # each tensor with its shape and the verdict of its row
+        assert nodes[row.tensor]["label"].startswith(f"{row.tensor} {row.shape}\\n")
+    red = {name for name, attrs in nodes.items() if attrs["fillcolor"] == VERDICT_COLORS["wrong"]}
+    failing = set(expected.loc[~expected["approximate"], "tensor"])
+    assert red == set(shown.loc[~shown["approximate"], "tensor"]) == failing
+    red_edges = {(s, t) for s, t, attrs in edges if attrs.get("color") == VERDICT_COLORS["wrong"]}
+    if mistake is None:
+        assert not red and not red_edges
+    else:  # the error made at bndiff2 comes back to the embedding; dbnraw and dbnmeani stay right
+        assert {("bndiff", "bndiff2"), ("emb", "embcat"), ("C", "emb")} <= red_edges
+        assert not {("bndiff", "bnraw"), ("hprebn", "bnmeani")} & red_edges
+
+
+def test_the_walk_goes_through_the_backward_pass_in_the_tables_order():
+    at = open_page(PAGE)
+    walk = backprop_graph.backward_walk()
+    assert walk_line(at).startswith(f"**Step 0 of {len(walk) - 1}: dloss**")
+    assert at.button(key="backprop_walk_back").disabled
+    for step in (1, 2, 3):
+        at = at.button(key="backprop_walk_next").click().run()
+        tensor = walk["tensor"][step]
+        assert walk_line(at).startswith(f"**Step {step} of {len(walk) - 1}: d{tensor}**")
+        nodes, edges = graph_of(at)
+        assert [name for name, attrs in nodes.items() if attrs.get("color") == HIGHLIGHT] == [tensor]
+        assert {t for s, t, attrs in edges if attrs.get("color") == HIGHLIGHT} == set(walk["sources"][step])
+    assert list(walk["tensor"][1:4]) == backprop.CHECK_ORDER[:3]  # the table's rows, top down
+    at = at.button(key="backprop_walk_back").click().run()
+    assert walk_line(at).startswith(f"**Step 2 of {len(walk) - 1}: d{walk['tensor'][2]}**")
+    at = at.button(key="backprop_walk_start").click().run()
+    assert walk_line(at).startswith("**Step 0 of ")
+
+
 def test_the_three_formulas_stand_next_to_their_passing_checks():
     at = open_page(PAGE)
     assert len(at.latex) == len(backprop.FORMULAS) == 3
-    assert [h.value for h in at.subheader] == [title for title, _ in backprop.FORMULAS.values()]
+    assert [h.value for h in at.subheader][-3:] == [title for title, _ in backprop.FORMULAS.values()]
     checks = [frame.value for frame in at.dataframe[1:4]]
     assert [list(c["tensor"]) for c in checks] == [["logits"], ["hprebn"], ["C", "W1", "b1", "bngain", "bnbias",
                                                                             "W2", "b2"]]
@@ -70,7 +122,7 @@ def test_the_three_formulas_stand_next_to_their_passing_checks():
 @pytest.mark.slow
 def test_steps_train_both_twins_and_their_curves_coincide():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     assert not at.exception
     pair: backprop_twins.Twins = at.session_state["backprop_twins"].twins
     assert pair.manual.step == pair.autograd.step == 100 and pair.manual.config.lr_decay_at == 500
@@ -86,14 +138,14 @@ def test_steps_train_both_twins_and_their_curves_coincide():
 @pytest.mark.slow
 def test_the_twins_join_the_sessions_runs_for_generate_and_compare():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     records = {r.label: r for r in at.session_state["runs"].values()}
     assert set(records) == {"Backprop · hand-written twin", "Backprop · autograd twin"}
     assert all(r.steps == 100 and r.losses["dev_loss"] is not None for r in records.values())
-    at = at.button(key="backprop_step100").click().run()  # the same pair: the same two runs, refreshed
+    at = press_step(at, "backprop_step100")  # the same pair: the same two runs, refreshed
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [200, 200]
     at = at.button(key="backprop_reset").click().run()
-    at = at.button(key="backprop_step100").click().run()  # a fresh pair: two more runs
+    at = press_step(at, "backprop_step100")  # a fresh pair: two more runs
     assert sorted(r.steps for r in at.session_state["runs"].values()) == [100, 100, 200, 200]
     generate = open_page("pages/6_Generate.py", runs=dict(at.session_state["runs"]), gen_count=5)
     assert not generate.exception and len(generated_names(generate)[0]) == 5
@@ -114,7 +166,7 @@ def test_train_runs_and_pause_stops_and_measures():
 @pytest.mark.slow
 def test_a_new_schedule_builds_a_new_pair():
     at = open_page(PAGE, **SHORT)
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     at.select_slider(key="backprop_steps__w").set_value(5_000).run()
     pair = at.session_state["backprop_twins"].twins
     assert pair.step == 0 and pair.manual.config.steps == 5_000
@@ -152,7 +204,7 @@ def test_a_mistake_says_why_the_rows_after_it_that_stay_green_are_right():
 def test_a_planted_mistake_trains_the_hand_written_twin_and_the_caption_says_how_far_apart():
     at = open_page(PAGE, **SHORT)
     at.selectbox(key="backprop_mistake__w").set_value("tanh_uses_input").run()
-    at = at.button(key="backprop_step100").click().run()
+    at = press_step(at, "backprop_step100")
     assert not at.exception
     gap = backprop_twins.largest_gap(at.session_state["backprop_twins"].twins)
     assert gap > VISIBLE_GAP

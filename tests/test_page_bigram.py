@@ -9,7 +9,7 @@ from makemore.lessons import bigram
 from makemore.models import NGramConfig
 from makemore.presets import LECTURE_SEED
 from makemore.training import TrainConfig, build_trainer
-from tests.apptest_helpers import chart_with_columns, open_page, with_word_list
+from tests.apptest_helpers import chart_with_columns, open_page, press_step, with_word_list
 
 PAGE = "pages/1_Bigram.py"
 
@@ -47,7 +47,7 @@ def sampling_loop(P, itos, n, seed):
 
 
 def step(at, n):
-    return at.button(key=f"bigram_step{n}").click().run()
+    return press_step(at, f"bigram_step{n}")
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ the teacher key hides entries or closes the class; nicknames and labels stay tex
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import open_page, open_with_url
+from tests.apptest_helpers import open_page, open_with_url, press_step
 from ui.state import SESSION_PARAM
 
 pytestmark = pytest.mark.slow  # each test trains runs and opens several sessions
@@ -29,7 +29,7 @@ def started_class() -> tuple[AppTest, str, str]:
 def student_with_a_run(code: str, nickname: str, steps_key: str = "mlp_step100") -> AppTest:
     """A student's Class page after training and pausing an MLP run and joining the class."""
     page = open_page(MLP, mlp_steps=1000)
-    page = page.button(key=steps_key).click().run()
+    page = press_step(page, steps_key)
     student = open_with_url(CLASS, **{SESSION_PARAM: page.query_params[SESSION_PARAM], "class": code})
     student = student.text_input(key="class_nickname").input(nickname).run()
     student = student.button(key="class_join").click().run()

@@ -6,10 +6,14 @@ import sys
 from dataclasses import replace
 
 import pytest
+import torch
 
+from makemore.charts.training import NEURON_PICK
+from makemore.models import layers_of
 from makemore.presets import PRESETS
-
-from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, with_word_list
+from makemore.stats import diagnostics as dg
+from makemore.stats import weights
+from tests.apptest_helpers import chart_with_columns, charts, open_page, open_with_url, press_step, with_word_list
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here takes seconds (the quick tier: -m "not slow")
@@ -22,7 +26,7 @@ def trainer_of(at):
 
 
 def step(at, n):
-    return at.button(key=f"diag_step{n}").click().run()
+    return press_step(at, f"diag_step{n}")
 
 
 def activation_rows(at):
@@ -330,3 +334,47 @@ def test_every_chart_can_be_exported_as_svg_and_png():
     svg = vl_convert.vegalite_to_svg(exported["loss"].to_dict())
     assert svg.startswith("<svg") and "training step" in svg
     assert vl_convert.vegalite_to_png(exported["saturation"].to_dict())[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------------------ inside the network (issue 19)
+def test_the_weights_view_shows_every_matrix_and_its_update_and_a_chosen_few():
+    at = step(open_page(PAGE, diag_weights_open=True), 100)
+    assert not at.exception
+    snap = trainer_of(at).snapshot
+    frame = chart_with_columns(at, "matrix", "panel", "shade")[0]["data"][0]
+    expected = weights.weight_frame(snap, weights.grown_scales(snap))  # the first picture sets the scales
+    assert list(frame["matrix"].unique()) == [weights.matrix_label(r) for r in weights.matrices(snap)]
+    assert len(frame["matrix"].unique()) == 7 and set(frame["panel"]) == set(weights.PANELS)
+    assert frame["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
+    assert any(f"Step {snap.step:,}. Left, each matrix" in c.value for c in at.caption)
+    choice = next(m for m in at.multiselect if m.label == "Matrices")
+    at = choice.set_value(choice.value[-1:]).run()
+    shown = chart_with_columns(at, "matrix", "panel", "shade")[0]["data"][0]
+    assert list(shown["matrix"].unique()) == [weights.matrix_label(weights.matrices(snap)[-1])]
+
+
+def test_the_neuron_view_says_which_neuron_is_dead_on_the_batch():
+    at = step(open_page(PAGE, diag_neurons_open=True), 1)
+    trainer = trainer_of(at)
+    layer = dg.nonlinearity_indices(trainer.model)[0]  # the saturation image's first layer, picked there
+    with torch.no_grad():
+        layers_of(trainer.model)[layer - 1].beta[7] = 20.0  # BatchNorm's shift pins unit 7 at tanh's top
+    at = step(at, 100)  # a snapshot every 10 steps: the last at step 100
+    assert bool(dg.dead_units(trainer.snapshot, layer)[7]) and not bool(dg.dead_units(trainer.snapshot, layer)[8])
+    at = at.selectbox(key=f"diag_neuron_{layer}_100").set_value(7).run()
+    assert any(f"On the batch of step {trainer.snapshot.step:,}: **dead**" in m.value for m in at.markdown)
+    assert any(w.value.startswith("Dead: flat on every context") for w in at.warning)
+    assert "drive neuron 7 highest" in chart_with_columns(at, "end", "context", "activation")[0]["spec"]["title"]
+    at = at.selectbox(key=f"diag_neuron_{layer}_100").set_value(8).run()
+    assert any(f"On the batch of step {trainer.snapshot.step:,}: alive" in m.value for m in at.markdown)
+    assert not any(w.value.startswith("Dead:") for w in at.warning)
+
+
+def test_the_saturation_image_answers_clicks_only_while_the_neuron_view_is_open():
+    at = step(open_page(PAGE), 1)
+    sat = chart_with_columns(at, "example", "neuron", "dead")[0]["spec"]
+    assert "params" not in sat  # closed: a plain image
+    at = step(open_page(PAGE, diag_neurons_open=True), 1)
+    sat = chart_with_columns(at, "example", "neuron", "dead")[0]["spec"]
+    assert [p["name"] for p in sat["params"]] == [NEURON_PICK]
+    assert any("Click a column to inspect its neuron" in c.value for c in at.caption)

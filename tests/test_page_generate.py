@@ -68,14 +68,27 @@ def test_step_by_step_view_follows_one_sample(mlp_record):
 
 def test_a_preset_is_trained_on_demand_with_progress(default_data):
     at = open_page(PAGE, gen_preset="bigram")
-    at = at.button(key="gen_train_preset").click().run()
-    assert not at.exception
+    at = at.button(key="gen_preset_train").click().run()
+    assert not at.exception and not at.session_state["gen_preset_run"].running
     registry = at.session_state["runs"]
     assert len(registry) == 1
     record = next(iter(registry.values()))
     assert record.label == "bigram preset" and record.page == "Generate"
     assert names_shown(at) == [s.name for s in sample_names(record.model, record.vocab, 20,
                                                                              SAMPLE_SEED)]
+
+
+def test_a_long_preset_trains_in_turns_and_a_pause_keeps_it():
+    """The Transformer's 50,000 steps train a tick at a time (they ran 19 minutes on one click, out of the turns)."""
+    at = open_page(PAGE, gen_preset="transformer", gen_preset_steps=50_000)
+    at = at.button(key="gen_preset_train").click().run()
+    run = at.session_state["gen_preset_run"]
+    assert not at.exception and run.running and 0 < run.step < 50_000
+    assert at.button(key="gen_preset_pause") and not at.session_state["runs"]
+    at = at.button(key="gen_preset_pause").click().run()
+    record, = at.session_state["runs"].values()
+    assert not run.running and record.steps == run.step and record.label == "transformer preset"
+    assert at.session_state["gen_model"] == record.run_id
 
 
 def test_a_diverged_model_is_refused_with_a_message(default_data):

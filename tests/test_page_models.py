@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from makemore.models import BoWConfig, RNNConfig, build_model, fitted_to
-from tests.apptest_helpers import chart_with_columns, generated_names, open_page, with_word_list
+from tests.apptest_helpers import chart_with_columns, generated_names, open_page, press_step, with_word_list
 
 PAGE = "pages/7_Models.py"
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "harper", "evelyn",
@@ -29,7 +29,7 @@ def choose(at, family):
 
 
 def step(at, n):
-    return at.button(key=f"models_step{n}").click().run()
+    return press_step(at, f"models_step{n}")
 
 
 def test_page_opens_with_the_transformer_at_its_makemore_settings():

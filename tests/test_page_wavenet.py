@@ -5,7 +5,7 @@ import pytest
 
 from makemore.layers import BatchNorm1d
 from makemore.lessons.wavenet import LECTURE_LOG, dilated_tree
-from tests.apptest_helpers import chart_with_columns, open_page
+from tests.apptest_helpers import chart_with_columns, open_page, press_step
 from tests.test_wavenet_tools import LECTURE_LAYERS
 
 PAGE = "pages/5_WaveNet.py"
@@ -54,7 +54,7 @@ def test_the_bug_toggle_changes_batchnorm_and_its_running_statistics():
     assert at.dataframe[1].value["running mean"].tolist() == ["(4, 32)", "(2, 32)", "(32,)"]
     model = trainer_of(at).model
     assert all(layer.dim0_only for layer in model.layers if isinstance(layer, BatchNorm1d))
-    at = at.button(key="wavenet_step100").click().run()
+    at = press_step(at, "wavenet_step100")
     lines = chart_with_columns(at, "channel", "position", "value")[0]["data"][0]
     assert lines["position"].unique().tolist() == [f"position {i}" for i in range(4)]
     assert lines[lines["position"] == "position 1"]["value"].to_numpy() == pytest.approx(
@@ -64,7 +64,7 @@ def test_the_bug_toggle_changes_batchnorm_and_its_running_statistics():
 @pytest.mark.slow
 def test_training_draws_1000_step_averages_and_fills_the_performance_log():
     at = open_page(PAGE, **SMALL)
-    at = at.button(key="wavenet_step1000").click().run()
+    at = press_step(at, "wavenet_step1000")
     assert not at.exception
     trainer = trainer_of(at)
     chart = chart_with_columns(at, "step", "loss", "split")[0]["data"][0]
@@ -82,9 +82,9 @@ def test_training_draws_1000_step_averages_and_fills_the_performance_log():
 def test_the_log_keeps_each_run_and_names_the_lectures_steps():
     at = open_page(PAGE, wavenet_steps=1_000)
     at = at.button(key="wavenet_log1").click().run()
-    at = at.button(key="wavenet_step100").click().run()
+    at = press_step(at, "wavenet_step100")
     at = at.button(key="wavenet_log0").click().run()
-    at = at.button(key="wavenet_step100").click().run()
+    at = press_step(at, "wavenet_step100")
     log = at.dataframe[-1].value
     assert log["change"].tolist() == ["context 3 → 8", "original: context 3"]
     assert log["lecture train"].tolist() == [1.918, 2.058] and log["params"].tolist() == [22_097, 12_097]

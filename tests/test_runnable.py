@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.live import LiveRun
 from ui.panels.backprop import TwinsRun
+from ui.pacing import SERVER_TURNS
 from ui.panels.sweep import SweepRun
 from ui.runnable import Runnable
 
@@ -22,8 +23,10 @@ def test_every_live_object_implements_what_the_protocol_leaves_open(kind):
 
 @dataclass
 class Counter(Runnable):
-    """Counts up to `total`, a step per train_for unless told more; notes what it was asked."""
+    """Counts up to `total`, a step per train_for unless told more (at most `chunk`, as a time budget would);
+    notes what it was asked."""
     total: int = 8
+    chunk: int = 1_000
     count: int = 0
     running: bool = False
     notice: str = ""
@@ -38,7 +41,7 @@ class Counter(Runnable):
         return self.count >= self.total
 
     def train_for(self, seconds, max_steps=None) -> int:
-        n = min(max_steps or 1, self.total - self.count)
+        n = min(max_steps or 1, self.chunk, self.total - self.count)
         self.count += n
         self.calls.append(("train_for", n))
         if self.done and self.running:
@@ -47,21 +50,21 @@ class Counter(Runnable):
 
     def stop(self) -> None:
         self.running = False
-        self.calls.append("stop")
+        self.calls.append("stop" if not SERVER_TURNS._held else "stop in the server's turn")
 
     def reset(self) -> "Counter":
         self.calls.append("reset")
-        return Counter(self.total, notice="a fresh counter")
+        return Counter(self.total, self.chunk, notice="a fresh counter")
 
 
-def row_script():
+def row_script(chunk: int = 1_000):
     import streamlit as st
 
     from tests.test_runnable import Counter
     from ui.runnable import Buttons, control_row, live_area
 
     if "counter" not in st.session_state:
-        st.session_state["counter"] = Counter(notice="a new counter")
+        st.session_state["counter"] = Counter(chunk=chunk, notice="a new counter")
     control_row("counter", "c", Buttons(steps=(1, 5)))
     live_area("counter", lambda current: st.markdown(f"count {current.count}, {current.status}"))
 
@@ -87,6 +90,23 @@ def test_the_control_row_drives_any_live_object():
     at = at.button(key="c_reset").click().run()
     assert counter.calls[-1] == "reset" and at.session_state["counter"] is not counter
     assert shown(at) == "count 0, ready" and [i.value for i in at.info] == ["a fresh counter"]
+
+
+def test_a_step_trains_in_the_live_areas_turns_and_can_be_paused():
+    """Step N trains a tick's budget at a time toward its target, as Train does (it held the server for one
+    click's whole training, out of the turns, and no Pause was offered)."""
+    at = AppTest.from_function(row_script, args=(2,), default_timeout=60).run()
+    at = at.button(key="c_step5").click().run()
+    counter = at.session_state["counter"]
+    assert counter.count == 2 and counter.running and counter.target == 5 and shown(at) == "count 0, training to step 5"
+    assert at.button(key="c_pause")
+    at = at.run()
+    assert counter.count == 4 and counter.running
+    at = at.button(key="c_pause").click().run()
+    assert counter.count == 4 and not counter.running and counter.target is None
+    at = at.button(key="c_step1").click().run()
+    assert counter.count == 5 and not counter.running and shown(at) == "count 5, paused"
+    assert counter.calls[-2:] == [("train_for", 1), "stop"]  # kept (its splits measured) out of the turns
 
 
 @dataclass

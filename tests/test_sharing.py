@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, press_step
 from ui import sharing
 from ui.sharing import SessionCount, Sharing, sharing_note
 
@@ -87,6 +87,6 @@ def test_the_status_line_shows_the_wall_clock_rate_and_who_shares_the_server(mon
     assert "share this server" not in status and "alone" not in status  # only while training
     last = at.session_state[sharing.LAST_KEY]
     assert shown_rate(status) == pytest.approx(last.steps_per_s, abs=0.5)  # paused: the rate it trained at
-    at = at.button(key="diag_step100").click().run()
+    at = press_step(at, "diag_step100")
     run = at.session_state["diag_run"]
     assert shown_rate(status_of(at)) == pytest.approx(run.rate, abs=0.5)  # a Step: its steps, all in one go

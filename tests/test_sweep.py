@@ -85,6 +85,8 @@ def test_tanh_of_twice_is_tanh():
     ("gain", [1.0], "2 to 16 copies"),
     ("gain", [1.0] * 17, "2 to 16 copies"),
     ("depth", [1.0, 2.0], "varies one of"),
+    ("lr_exponent", [400.0, 0.0], "x from -10 to 3"),  # 10**400 is no float: it raised OverflowError
+    ("gain", [1.0, float("nan")], "finite numbers"),
 ])
 def test_impossible_sweeps_say_why(default_data, setting, values, message):
     with pytest.raises(ConfigError, match=message):

@@ -26,6 +26,17 @@ def test_parse_values_reads_fractions_and_says_what_is_wrong():
         parse_values("1, two")
     with pytest.raises(ValueError, match="2 to 16 values"):
         parse_values("1")
+    with pytest.raises(ValueError, match="'400' is outside -6 to 1"):
+        parse_values("400, 0", -6, 1)
+
+
+def test_a_learning_rate_past_any_float_is_refused_with_a_message():
+    at = open_panel()
+    at.selectbox(key="sweep_setting").set_value("lr_exponent").run()
+    at.text_input(key="sweep_values_lr_exponent").set_value("400, 0").run()
+    assert not at.exception, at.exception
+    assert any("'400' is outside -6 to 1" in e.value for e in at.error)
+    assert at.session_state["sweep_run"].sweep is None and not at.button  # nothing to train until they are fixed
 
 
 def test_sweeps_train_on_the_sessions_one_thread_unless_the_server_says_otherwise():

@@ -89,3 +89,21 @@ def test_a_real_snapshot_gives_every_matrix_at_most_64_by_64_cells_per_panel():
     assert len(sizes) == 14 and sizes.max() <= 50 * 50  # 100 rows pool 2 to a cell
     only = W.weight_frame(snap, scales, names=["C"])
     assert set(only["matrix"]) == {"C (embedding, 12×10)"}  # 11 letters and the boundary
+
+
+@pytest.mark.slow
+def test_the_update_panels_are_a_quarter_bright_at_the_lectures_pace_and_darker_with_a_learning_rate_too_high(
+        default_data):
+    """What the weights view's caption tells a class: the lecture's deep net at lr 0.1 updates at about a
+    thousandth of each matrix's scale (a quarter of full colour); at lr 1 its update panels are darker."""
+    medians = {}
+    for lr in (0.1, 1.0):
+        trainer = build_trainer(DeepMLPConfig(), TrainConfig(steps=1_000, lr=lr, lr_decay_at=None, stats_every=10),
+                                default_data, 2147483647)
+        trainer.advance(1)
+        scales = W.grown_scales(trainer.snapshot)
+        trainer.advance(200)
+        frame = W.weight_frame(trainer.snapshot, W.grown_scales(trainer.snapshot, scales))
+        medians[lr] = frame.loc[frame["panel"] == W.PANELS[1], "shade"].abs().median()
+    assert medians[0.1] == pytest.approx(0.25, abs=0.1)
+    assert medians[1.0] > medians[0.1] + 0.1  # 0.25 of shade is a decade: the update is several times larger

@@ -69,19 +69,24 @@ def file_name(*parts: str, suffix: str) -> str:
     return "-".join(["makemore", *words])[:80].rstrip("-") + suffix
 
 
-def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None) -> None:
+def show_chart(chart: alt.TopLevelMixin, prefix: str, name: str, title: str | None = None,
+               key: str | None = None):
     """Draw a chart full width (with a title, when given) and keep it for the page's export menu.
 
     The title is set on the chart itself: `.properties(title=...)` would validate it against the schema
     and, on a layered chart, rebuild every layer (a tenth of a live redraw).
+    key: the chart answers clicks on its selection parameters (a rerun), under this widget key; then its
+    selection state is returned (None otherwise).
     """
     if title is not None:
         chart.title = title
-    if presenting():  # for the back of the room: the projector's sizes and ink, without Streamlit's grey theme
-        st.altair_chart(unchecked(chart, PROJECTED), width="stretch", theme=None)
-    else:
-        st.altair_chart(unchecked(chart), width="stretch")
     st.session_state.setdefault(CHARTS, {}).setdefault(prefix, {})[name] = chart
+    # presenting, for the back of the room: the projector's sizes and ink, without Streamlit's grey theme
+    shown, theme = (unchecked(chart, PROJECTED), None) if presenting() else (unchecked(chart), "streamlit")
+    if key is None:
+        st.altair_chart(shown, width="stretch", theme=theme)
+        return None
+    return st.altair_chart(shown, width="stretch", theme=theme, on_select="rerun", key=key)
 
 
 def export_menu(prefix: str) -> None:

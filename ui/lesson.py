@@ -50,9 +50,11 @@ def dev_points(trainer: Trainer) -> pd.DataFrame:
                         columns=["step", "loss"])
 
 
-def lazy_expander(label: str, key: str, draw: Callable[[], None], icon: str | None = None) -> None:
-    """A closed expander whose content is drawn (and computed) only while it is open."""
-    with st.expander(label, key=key, on_change="rerun", icon=icon) as box:
+def lazy_expander(label: str, key: str, draw: Callable[[], None], icon: str | None = None,
+                  on_change: Callable[[], None] | str = "rerun") -> None:
+    """A closed expander whose content is drawn (and computed) only while it is open (`on_change`: a callback
+    run, before the rerun, when it opens or closes)."""
+    with st.expander(label, key=key, on_change=on_change, icon=icon) as box:
         if box.open:
             draw()
 

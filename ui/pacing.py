@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import streamlit as st
 
+from ui.closed_tabs import CLOSED_TABS
 from ui.sharing import note_tick
 from ui.state import remembered
 
@@ -140,6 +141,7 @@ def paced_fragment(state_key: str, train: Callable[[Runnable, float], None], dra
                 end = time.perf_counter()
                 note_tick(current, end - start, end, follows_training=pace.trained_at is not None)
             pace.note_training_end(time.perf_counter() if current.running else None)
+            CLOSED_TABS.close_gone()  # the runs of tabs that are gone leave the server's memory
 
     # Streamlit names a fragment after its function (and where it is drawn)
     drawing.__qualname__ = f"paced_fragment[{state_key}].drawing"

@@ -88,4 +88,8 @@ def tune_process() -> None:
     # quarter of building a chart. The pages skip it, like the validation of whole specs (ui/export.py).
     alt.utils.schemapi.disable_debug_mode()
     alt.utils.schemapi.SchemaLike = _SchemaLike
+    # Altair refuses to write a chart of more than 5,000 rows into its spec (a guard for notebooks). Streamlit
+    # sends the data apart and skips it, but the export menu's to_dict does not, and the weights view (up to
+    # 26,000 cells) and the clickable saturation image (batch x width) pass it: their builders bound them.
+    alt.data_transformers.disable_max_rows()
     Collector(COLLECT_SECONDS).start()

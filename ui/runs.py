@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 import streamlit as st
 
-from makemore import checkpoint
+from makemore import checkpoint, validation
 from makemore.data import Vocabulary
 from makemore.models import LanguageModel, config_to_dict, layers_of
 from makemore.stats.diagnostics import parameter_blocks, update_ratio_frame
@@ -25,6 +25,7 @@ from ui import session_store
 from ui.store import SavedRun
 from ui.store.sessions import MAX_RUNS  # the oldest run is dropped beyond this, here and in the store
 
+MAX_LABEL = validation.MAX_TEXT  # characters of a run's name (as a checkpoint may carry)
 BROUGHT_BACK = "runs_brought_back"  # st.session_state: the kept runs were loaded in this browser session
 REFUSED = "runs_refused"  # st.session_state: [(RunInfo, why)] of kept runs that could not be loaded
 EXTRAS = "runs_kept_extras"  # st.session_state: run_id -> (settings, frames) kept beside a run (ui.resume)
@@ -154,7 +155,8 @@ def remove(run_id: str) -> None:
 
 def rename(run_id: str, label: str) -> None:
     if run_id in registry() and label.strip():
-        registry()[run_id].label = label.strip()
+        label = label.strip()[:MAX_LABEL]
+        registry()[run_id].label = label
         session_store.attempt(lambda kept: kept.rename_run(run_id, label))
 
 

@@ -12,6 +12,7 @@ import torch
 from makemore.data import DEFAULT_WORDS_PATH, MAX_FILE_BYTES, DataError, WordData, parse_words
 from makemore.presets import LECTURE_SEED
 from ui import runs, session_store
+from ui.closed_tabs import CLOSED_TABS
 from ui.export import fill_export_menus, start_page_charts
 from ui.navigation import sidebar_navigation
 from ui.presentation import presenter_toggle, presenting
@@ -19,6 +20,7 @@ from ui.presenter import open_stage
 from ui.process_tuning import tune_process
 from ui.state import persistent_widget, remembered, sidebar_share_link
 from ui.store import sessions
+from ui.text import LONG, md, plain
 
 UPLOAD_CHOICE = "Upload your own list…"
 DEFAULT_CHOICE = "US first names, 2017 (shipped)"
@@ -53,6 +55,7 @@ def _shipped_source(label: str) -> tuple[str, bytes]:
 def page_setup(title: str, icon: str | None = None) -> SharedSettings:
     """Every page's first call: tune the process (once), configure the page, draw the shared sidebar."""
     tune_process()
+    CLOSED_TABS.note_this_session()
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
     start_page_charts()
     session_store.keep_code_in_url()
@@ -107,16 +110,16 @@ def _upload(sources: dict) -> str | None:
     if upload is None:
         st.caption("Until you upload a file, the shipped names are used.")
         return None
-    raw = upload.getvalue()
+    raw, name = upload.getvalue(), plain(upload.name)  # the name is quoted in labels and messages
     try:
-        data = load_word_data(raw, upload.name)
+        data = load_word_data(raw, name)
     except DataError as err:
-        st.error(f"Could not use {upload.name}: {err}")
+        st.error(f"Could not use {md(name)}: {md(err, LONG)}")
         return None
-    label = f"{upload.name} ({len(data.words):,} items)"
-    sources[label] = (upload.name, raw)
+    label = f"{name} ({len(data.words):,} items)"
+    sources[label] = (name, raw)
     st.session_state["shared_dataset"] = label
-    st.success(f"Loaded {label}.")
+    st.success(f"Loaded {md(label, len(label))}.")
     return label
 
 

@@ -12,7 +12,10 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from ui.text import code, md
+
 URL_READ = "_url_params_read"  # params already applied in this session, per control key
+MAX_NUMBER_CHARS = 40  # a number in a link is never longer
 SESSION_PARAM = "s"  # the session's secret code (ui/session_store): in the page's URL, never in a shared link
 
 
@@ -34,7 +37,7 @@ def persistent_widget(render: Callable[..., Any], key: str, default: Any, param:
     remembered(key, default)
     if param is not None:
         _apply_url_value(key, param, default, kwargs)
-    st.session_state[widget_key] = st.session_state[key]
+    st.session_state[widget_key] = st.session_state[key] = within_limits(st.session_state[key], kwargs)
 
     def save() -> None:
         st.session_state[key] = st.session_state[widget_key]
@@ -58,24 +61,24 @@ def _apply_url_value(key: str, param: str, default: Any, widget_kwargs: dict) ->
         st.session_state[key] = parse_param(raw, default, widget_kwargs)
     except ValueError as err:
         label = widget_kwargs.get("label", param)
-        st.warning(f"The link's `{param}={raw}` is not a valid {label} ({err}); using "
-                   f"{format_param(st.session_state[key])} instead.", icon=":material/link_off:")
+        st.warning(f"The link's {code(f'{param}={raw}')} is not a valid {label} ({md(err)}); using "
+                   f"{code(format_param(st.session_state[key]))} instead.", icon=":material/link_off:")
 
 
 def parse_param(raw: str, default: Any, widget_kwargs: dict) -> Any:
-    """A URL string as a value of the default's type, checked against the widget's options/range."""
+    """A URL string as a value of the default's type, checked against the widget's options, range and length.
+    The messages never quote the value (it may be 100 KB long): the caller shows it, cut."""
     if isinstance(default, bool):
         if raw.lower() not in ("1", "0", "true", "false", "on", "off"):
             raise ValueError("use 1 or 0")
         value = raw.lower() in ("1", "true", "on")
-    elif isinstance(default, int):
-        value = int(raw)
-    elif isinstance(default, float):
-        value = float(raw)
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
+    elif isinstance(default, (int, float)):
+        value = _number(raw, int if isinstance(default, int) else float)
     else:
         value = raw
+        limit = widget_kwargs.get("max_chars")
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"longer than {limit} characters")
     options = widget_kwargs.get("options")
     if options is not None:
         return _closest_option(value, list(options))
@@ -83,6 +86,25 @@ def parse_param(raw: str, default: Any, widget_kwargs: dict) -> Any:
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"outside {low}..{high}")
     return value
+
+
+def _number(raw: str, kind: type) -> int | float:
+    """The URL's number, refused with a message of our own (int()'s and float()'s quote the value)."""
+    if len(raw) > MAX_NUMBER_CHARS:
+        raise ValueError("too long for a number")
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError("not a whole number" if kind is int else "not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def within_limits(value: Any, widget_kwargs: dict) -> Any:
+    """A text value cut to its box's max_chars, whatever set it (Streamlit enforces it on typing only)."""
+    limit = widget_kwargs.get("max_chars")
+    return value[:limit] if isinstance(value, str) and limit is not None else value
 
 
 def _closest_option(value: Any, options: list) -> Any:

@@ -3,7 +3,9 @@
 Each tensor is a node filled by its gradient check (the colours of the check's bar chart, and a mark for
 anyone who cannot tell them apart), labelled with its shape and the size of its gradient; each step of
 the forward pass is an edge from an input to the result, labelled with the operation. An edge is drawn
-red when the tensor it starts from has a wrong gradient: the error reached that tensor through it.
+red where the error travels back along it: from a wrong result to a wrong input, and out of the tensor
+where the mistake is made (no step that reads it is wrong: its own backward step is the mistake). A wrong
+tensor's edge to a right one stays grey (the error sums to nothing there, e.g. a mean over the batch).
 """
 from __future__ import annotations
 
@@ -53,8 +55,11 @@ def backprop_graph(nodes: pd.DataFrame, edges: pd.DataFrame, highlight: str | No
         lines += ["  " + _node(row, verdict[row.tensor], row.tensor == highlight) for row in members.itertuples()]
         lines.append("  }")
     labelled = set(edges.drop_duplicates("target").index)  # the op is written once, on the main input's edge
+    wrong = {name for name, v in verdict.items() if v == "wrong"}
+    read_by_wrong = set(edges.loc[edges["target"].isin(wrong), "source"])
     for index, edge in edges.iterrows():
-        lines.append(_edge(edge, index in labelled, verdict.get(edge.source) == "wrong", edge.source == highlight))
+        travelled = edge.source in wrong and (edge.target in wrong or edge.source not in read_by_wrong)
+        lines.append(_edge(edge, index in labelled, travelled, edge.source == highlight))
     lines.append("}")
     return "\n".join(lines)
 

@@ -50,7 +50,7 @@ def neuron_histogram_chart(frame: pd.DataFrame, unit: int, height: int = HEIGHT)
         y=alt.Y("share:Q", title="share of training windows", axis=alt.Axis(format="%")),
         y2=alt.Y2Datum(0),
         color=alt.Color("flat:N", scale=FLAT_COLORS, title=None,
-                        legend=alt.Legend(orient="bottom", labelExpr="datum.label == 'true' ? "
+                        legend=alt.Legend(orient="bottom", labelLimit=0, labelExpr="datum.label == 'true' ? "
                                                                      "'in the flat tails (no gradient)' : 'passes gradient'")),
         tooltip=[alt.Tooltip("x:Q", title="activation", format=".3f"), alt.Tooltip("windows:Q", format=","),
                  alt.Tooltip("share:Q", format=".1%")],

@@ -12,7 +12,7 @@ SHADES = alt.Scale(scheme="blueorange", domain=[-1, 1], domainMid=0)  # divergin
 # one legend reads the shade both ways: the weights' linearly, the update's in decades (±1/4 is 1e-3)
 LEGEND = alt.Legend(
     title=["weights: value / the matrix's scale", "update: the same, in decades"], orient="bottom", direction="horizontal",
-    gradientLength=360, values=[-1, -0.25, 0.25, 1], labelFontSize=10,
+    gradientLength=360, titleLimit=0, values=[-1, -0.25, 0.25, 1], labelFontSize=10,
     labelExpr=f"(datum.value < 0 ? '−' : '+') + format(abs(datum.value), '.2~f') + "
               f"' | ' + (datum.value < 0 ? '−' : '+') + '1e' + "
               f"format({UPDATE_DECADES} * abs(datum.value) - {UPDATE_DECADES}, 'd')")

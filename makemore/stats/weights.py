@@ -10,7 +10,7 @@ thousand times smaller than the weights: on a linear scale it would be blank): i
 1 + log10(|update| / scale) / UPDATE_DECADES, with its sign. An update as large as the largest weight is
 as bright as that weight; the lecture's healthy pace (update:data about 1e-3, the dashed line of the
 update:data chart) is a quarter as bright; below 1e-4 of the scale it is white. So a learning rate far
-too high makes the update nearly as bright as the weights, one far too low leaves it blank.
+too high makes the update darker than that quarter, one far too low leaves it blank.
 """
 from __future__ import annotations
 

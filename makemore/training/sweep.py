@@ -12,6 +12,7 @@ parameters are views of the stacks), to evaluate or to sample from.
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterator, Sequence
@@ -30,6 +31,7 @@ SETTINGS = {  # what a sweep can vary: label shown per copy
     "output_scale": "output scale",
 }
 MIN_COPIES, MAX_COPIES = 2, 16
+LR_EXPONENTS = (-10, 3)  # lr = 10^x: past these a copy learns nothing or diverges at once (10^400 is no float)
 
 
 def _from_trainer(name: str) -> property:
@@ -49,6 +51,10 @@ class Sweep:
             raise ConfigError(f"a sweep varies one of {', '.join(SETTINGS)}, not {setting!r}")
         if not MIN_COPIES <= len(values) <= MAX_COPIES:
             raise ConfigError(f"a sweep trains {MIN_COPIES} to {MAX_COPIES} copies, not {len(values)}")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            raise ConfigError("a sweep's values must be finite numbers")
+        if setting == "lr_exponent" and not all(LR_EXPONENTS[0] <= v <= LR_EXPONENTS[1] for v in values):
+            raise ConfigError(f"a learning rate 10^x needs x from {LR_EXPONENTS[0]} to {LR_EXPONENTS[1]}")
         if train.batch_size is None or train.batch_size < 2:
             raise ConfigError("a sweep needs minibatches of at least 2 examples")
         self.setting, self.values, self.config, self.data = setting, list(values), train, data

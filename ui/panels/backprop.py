@@ -1,4 +1,5 @@
-"""The Backprop page's sections (lecture 4): the gradient check, the one-go formulas, and the twins trained live."""
+"""The Backprop page's sections (lecture 4): the gradient check, its computation graph and backward walk, the
+one-go formulas, and the twins trained live."""
 from __future__ import annotations
 
 import math
@@ -9,13 +10,14 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from makemore.charts.backprop import gradcheck_chart, twin_loss_chart
-from makemore.lessons import backprop, backprop_twins
+from makemore.charts.backprop import gradcheck_chart, twin_loss_chart, verdict_labels
+from makemore.charts.backprop_graph import backprop_graph
+from makemore.lessons import backprop, backprop_graph as graph, backprop_twins
 from makemore.presets import Preset
 from makemore.training import TrainConfig
 from ui import runs
 from ui.export import show_chart
-from ui.presentation import chart_height, side_by_side
+from ui.presentation import button_row, chart_height, side_by_side
 from ui.runnable import Buttons, Runnable
 from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
@@ -88,6 +90,37 @@ def still_right_note(table: pd.DataFrame, mistake: str) -> None:
     for reason, names in by_reason.items():
         rows = ", ".join(names)
         st.info(f"Green below the mistake: {rows}. {reason[0].upper() + reason[1:]}.", icon=":material/info:")
+
+
+def graph_section(table: pd.DataFrame, Xb, Yb, prefix: str) -> None:
+    """The forward pass as a graph coloured by the check above, and a walk through it in backward order
+    (Previous / Next) that outlines the tensor whose gradient the backward pass computes at that step."""
+    walk = graph.backward_walk()
+    key = f"{prefix}_walk"
+    at = min(max(int(st.session_state.get(key, 0)), 0), len(walk) - 1)
+    row = button_row()
+    row.button("Previous", key=f"{prefix}_walk_back", icon=":material/arrow_upward:", disabled=at == 0,
+               on_click=lambda: st.session_state.update({key: at - 1}),
+               help="One step back towards the loss.")
+    row.button("Next", key=f"{prefix}_walk_next", icon=":material/arrow_downward:", disabled=at == len(walk) - 1,
+               on_click=lambda: st.session_state.update({key: at + 1}),
+               help="The next gradient the backward pass computes, in the lecture's order.")
+    row.button("Back to the loss", key=f"{prefix}_walk_start", icon=":material/restart_alt:", disabled=at == 0,
+               on_click=lambda: st.session_state.update({key: 0}))
+    current = walk.iloc[at]
+    checked = table.set_index("tensor")
+    verdict = "" if current.tensor not in checked.index else \
+        f" Its check here: **{verdict_labels(checked.loc[[current.tensor]])[0]}**."
+    st.markdown(f"**Step {at} of {len(walk) - 1}: d{current.tensor}** ({current.stage}) · {current.sentence}{verdict}")
+    # bottom to top: the loss on top, so the walk goes down the page in the table's order
+    st.graphviz_chart(backprop_graph(graph.graph_nodes(table, Xb, Yb), graph.edges(), highlight=current.tensor,
+                                     rankdir="BT"), width="content")
+    st.caption("Each ellipse is a tensor of the forward pass with its shape, each box a parameter; an arrow "
+               "runs from each input of a step to its result, labelled with the operation. Filled as in the "
+               "check: green exact, pale green approximate, red wrong (with the largest |gradient| autograd "
+               "finds there). A planted mistake turns red the tensor where it is made and every tensor whose "
+               "gradient is computed from it: the arrows it travels back along are red too. Blue: the walk's "
+               "tensor and the arrows its gradient comes back along.")
 
 
 def formulas_section(one_go: pd.DataFrame) -> None:

@@ -5,12 +5,11 @@ tab's state (the store keeps its digest). A student joins with the code and a ni
 the student's store session, so a reload keeps it. The board refreshes every BOARD_SECONDS from the store without
 loading any checkpoint; opening an entry loads its checkpoint (checked as an upload is) into the student's runs.
 Nicknames, labels, titles and setups come from people: they are shown in tables and charts (plain text), and
-escaped where they must go through markdown (`shown`: a local escape until ui/text.py lands).
+escaped where they must go through markdown (ui/text.py).
 """
 from __future__ import annotations
 
 import copy
-import re
 import time
 from dataclasses import replace
 
@@ -30,6 +29,7 @@ from ui.state import persistent_widget
 from ui.store import Board, Entry, RateLimited, StoreError, codes, differences
 from ui.store.classes import NICKNAME_LENGTH
 from ui.store.schema import TEXT
+from ui.text import md
 
 JOINED = "class_joined"  # st.session_state: the code of the class this session joined (None: none)
 TEACHING = "class_teaching"  # st.session_state: {class code: teacher key} of the classes this tab teaches
@@ -42,13 +42,6 @@ CHUNK_SECONDS = 0.25  # progress-bar updates while a run trains further
 SETUPS = {"Bigram": "Part 1 · neural bigram", "MLP": "Part 2 · MLP", "Activations & BatchNorm": "Part 3 · deep MLP",
           "Backprop": "Part 4 · backprop by hand", "WaveNet": "Part 5 · WaveNet", "Models": "makemore.py's models",
           "Generate": "Lecture presets"}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&=\"'])")
-
-
-def shown(text: str) -> str:
-    """Text from a person as markdown that shows it literally: every markdown character escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
 
 def setup_of(rec: runs.RunRecord) -> str:
     """The leaderboard a run competes in: its lecture setup and its word list (dev losses of other lists differ)."""
@@ -93,7 +86,7 @@ def join_section(code: str | None, prefix: str) -> None:
     session = session_store.session()
     member = _act(lambda classes: classes.member(code, session)) if code and session else None
     if member is not None:
-        st.success(f"You are in class {code} as **{shown(member.nickname)}**: press *Share with the class* beside a "
+        st.success(f"You are in class {code} as **{md(member.nickname, TEXT)}**: press *Share with the class* beside a "
                    "paused run (on its page or on Compare) to put it on the board.", icon=":material/groups:")
     nickname = st.text_input("Nickname", key=f"{prefix}_nickname", max_chars=NICKNAME_LENGTH,
                              help="How the board names your runs: no account, no e-mail. Unique in the class.")
@@ -187,7 +180,7 @@ def board_section(code: str, prefix: str) -> None:
 
 
 def _draw_board(board: Board, prefix: str) -> None:
-    st.subheader(shown(board.title) if board.title else f"Class {board.code}")
+    st.subheader(md(board.title, TEXT) if board.title else f"Class {board.code}")
     if board.closed:
         st.info("The teacher has closed this class: the board stays, but takes no new members or shares.",
                 icon=":material/lock:")
@@ -196,7 +189,7 @@ def _draw_board(board: Board, prefix: str) -> None:
                 "Compare.", icon=":material/hourglass_empty:")
         return
     for setup, entries in board.setups.items():
-        st.markdown(f"#### {shown(setup)}")
+        st.markdown(f"#### {md(setup, TEXT)}")
         st.dataframe(leaderboard_frame(entries, board.teacher), hide_index=True,
                      column_config={"dev loss": st.column_config.NumberColumn(format="%.4f")})
         curves = pd.concat([e.curve.assign(run=entry_name(e)) for e in entries if not e.curve.empty])  \
@@ -289,7 +282,7 @@ def opened_section(settings: SharedSettings, prefix: str) -> None:
     if rec is None:
         return
     st.subheader("The run you opened")
-    st.write(f"**{shown(rec.label)}** ({rec.steps:,} steps, dev loss "
+    st.write(f"**{md(rec.label, TEXT)}** ({rec.steps:,} steps, dev loss "
              f"{rec.losses.get('dev_loss', float('nan')):.4f}) is now one of your runs: on *Make more names* and "
              "*Compare*.")
     cols = st.columns([1, 2, 1], vertical_alignment="bottom")

@@ -15,6 +15,7 @@ from makemore.models import DeepMLPConfig, MLPConfig
 from ui.presentation import button_row
 from ui.presenter import on_stage, story
 from ui.state import URL_READ, persistent_widget
+from ui.text import code
 
 KAIMING_TANH = 5 / 3
 GAINS = sorted({round(i * 0.05, 2) for i in range(61)} | {KAIMING_TANH})
@@ -152,7 +153,7 @@ def apply_url_setup(prefix: str) -> None:
     if slug in SETUP_SLUGS:
         apply_setup(prefix, SETUP_SLUGS[slug])
     else:
-        st.warning(f"The link's `preset={slug}` is not one of {', '.join(SETUP_SLUGS)}; using the controls as "
+        st.warning(f"The link's {code(f'preset={slug}')} is not one of {', '.join(SETUP_SLUGS)}; using the controls as "
                    "they are.", icon=":material/link_off:")
     del st.query_params["preset"]
 

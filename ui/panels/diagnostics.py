@@ -13,6 +13,7 @@ from makemore.stats import diagnostics as dg
 from ui import runs
 from ui.export import show_chart
 from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, archive, status_line
+from ui.panels import inside_model
 from ui.presentation import chart_height, presenting, side_by_side
 from ui.presenter import grid
 
@@ -38,7 +39,9 @@ def draw(run: LiveRun, prefix: str) -> None:
     with left:
         activation_section(snap, prefix)
     with right:
-        saturation_section(snap, prefix)
+        pickable = inside_model.is_open(inside_model.neurons_key(prefix))
+        layer, clicked = saturation_section(snap, prefix, pickable)
+    inside_model.neuron_section(run, prefix, layer, clicked)
     left, right = side_by_side()
     with left:
         preactivation_section(snap, prefix)
@@ -49,6 +52,7 @@ def draw(run: LiveRun, prefix: str) -> None:
         weight_gradient_section(snap, prefix)
     with right:
         update_section(run, prefix)
+    inside_model.weights_section(run, prefix)
 
 
 def dashboard(run: LiveRun, prefix: str) -> None:
@@ -111,20 +115,24 @@ def activation_section(snap: dg.Snapshot, prefix: str) -> None:
                "pass almost no gradient back: a few percent is fine, tens of percent is not.")
 
 
-def saturation_section(snap: dg.Snapshot, prefix: str) -> None:
+def saturation_section(snap: dg.Snapshot, prefix: str, pickable: bool = False) -> tuple[int | None, int | None]:
+    """The chosen layer's saturation image; (that layer, the neuron a new click picked) when `pickable`."""
     st.subheader("Saturation image")
     layers = [r for r in snap.layers if r.dead is not None]
     if not layers:
         st.info("This network has no nonlinearity to inspect.")
-        return
+        return None, None
     labels = {dg.layer_label(r.index, r.kind): r.index for r in layers}
     choice = st.selectbox("Layer", list(labels), key=f"{prefix}_sat_layer",
                           help="Which hidden layer's outputs to show: one row per example, one column per neuron.")
     index = labels[choice]
-    show_chart(charts.saturation_image(dg.saturation_frame(snap, index), chart_height(220)), prefix, "saturation")
+    picked = show_chart(charts.saturation_image(dg.saturation_frame(snap, index), chart_height(220), pickable),
+                        prefix, "saturation", key=f"{prefix}_sat_pick" if pickable else None)
     dead = dg.dead_neurons(snap, index)
     st.caption(f"White: |h| > 0.99 (tanh) for that example. A column white from top to bottom is a dead neuron "
-               f"that never learns: {dead} in this layer now.")
+               f"that never learns: {dead} in this layer now."
+               + (" Click a column to inspect its neuron below." if pickable else ""))
+    return index, inside_model.clicked_neuron(picked, prefix)
 
 
 def preactivation_section(snap: dg.Snapshot, prefix: str) -> None:

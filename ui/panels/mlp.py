@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -18,11 +19,13 @@ from ui.cached import lr_sweep
 from ui.export import show_chart
 from ui.lesson import dev_points, lazy_expander
 from ui.live import EVAL_EVERY, EVAL_EXAMPLES, LiveRun, status_line
+from ui.panels import inside_model
 from ui.presentation import button_row, chart_height, side_by_side
 from ui.sidebar import SharedSettings
 
 SWEEP = "mlp_lr_sweep"  # session key: (the configuration it was run for, its curve)
 SPLITS = ("train", "dev", "test")
+WEIGHTS_STATS_EVERY = 50  # steps between the pictures the weights view draws, while it is open
 
 
 def lr_finder_section(settings: SharedSettings, config: MLPConfig, batch_size: int, lrs: tuple[float, ...],
@@ -117,13 +120,29 @@ def draw_training(current: LiveRun, lecture: Preset | None, prefix: str) -> None
     with right:
         n_embd = trainer.model.config.n_embd
         frame, axis = embedding_frame(trainer.model.C, trainer.data.vocab.itos)
-        show_chart(embedding_chart(frame, axis, chart_height(480)),
+        key = f"{prefix}_embedding_extent"
+        extent = mlp_lesson.grown_extent(frame, inside_model.kept_for_run(key, current))
+        inside_model.keep_for_run(key, current, extent)
+        show_chart(embedding_chart(frame, axis, chart_height(480), extent=extent),
                    prefix, "embedding", title="Character embeddings C")
         shown = "C itself" if axis == "embedding dimension" else \
             f"the two directions along which the {n_embd}-number vectors spread most (PCA)"
         st.caption(f"Each dot is a character's vector in C; the axes are {shown}. Random at first; as the net "
                    "trains, characters that behave alike move together: the vowels cluster, the boundary token "
-                   "stands apart. Set the embedding size to 2 to see the lecture's own plot.")
+                   "stands apart. The axes only widen while it trains, so the dots move on still axes. Set the "
+                   "embedding size to 2 to see the lecture's own plot.")
+    inside_model.weights_section(current, prefix, on_change=lambda: apply_cadence(current, prefix))
+    inside_model.neuron_section(current, prefix)
+
+
+def statistics_every(prefix: str) -> int:
+    """The page's statistics cadence: none (its charts need none) unless the weights view is open."""
+    return WEIGHTS_STATS_EVERY if inside_model.is_open(inside_model.weights_key(prefix)) else 0
+
+
+def apply_cadence(current: LiveRun, prefix: str) -> None:
+    """Opening or closing the weights view reruns only the live area: the run's cadence follows it at once."""
+    current.trainer.config = replace(current.trainer.config, stats_every=statistics_every(prefix))
 
 
 # ------------------------------------------------------------------------------ overfit one batch

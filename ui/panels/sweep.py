@@ -26,22 +26,24 @@ from ui.process_tuning import SWEEP_THREADS
 from ui.runnable import Buttons, Runnable, control_row, live_area
 from ui.sharing import shown_rate
 from ui.sidebar import SharedSettings
+from ui.text import LONG, cut, md
 
 P = "sweep"  # widget-key prefix
 STATE = "sweep_run"
 STEP_CHOICES = [500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
 DEFAULT_STEPS = 2000
-WHAT_VARIES = {  # the setting the copies differ in: (label, default values, help)
+WHAT_VARIES = {  # the setting the copies differ in: (label, default values, help, (lowest, highest) value)
     "gain": ("Gain", "0.5, 1, 5/3, 2, 3",
              "Hidden weights * gain. Without BatchNorm, too small a gain shrinks the activations layer by "
              "layer and too large a gain saturates tanh; 5/3 is Kaiming for tanh. With BatchNorm the gain "
-             "hardly matters: that is what BatchNorm is for."),
+             "hardly matters: that is what BatchNorm is for.", (0.0, 10.0)),
     "lr_exponent": ("Learning rate 10^x", "-3, -2, -1, -0.5, 0",
-                    "Each copy trains with lr = 10^x: too small crawls, too large diverges."),
+                    "Each copy trains with lr = 10^x: too small crawls, too large diverges.", (-6.0, 1.0)),
     "output_scale": ("Output scale", "0.01, 0.1, 1",
                      "The last layer's scale at init: large values make a confident, wrong first guess "
-                     "(the hockey stick in the loss)."),
+                     "(the hockey stick in the loss).", (0.0, 10.0)),
 }
+MAX_VALUES_CHARS = 200  # of the values box: 16 values fit with room to spare
 BUTTONS = Buttons(train="Train sweep", train_help="Train all copies; the charts update as they learn.", steps=(),
                   reset_help="Forget this sweep.")
 
@@ -101,8 +103,9 @@ class SweepRun(Runnable):
         return SweepRun(self.wanted, self.build)
 
 
-def parse_values(text: str) -> list[float]:
-    """'0.5, 1, 5/3' -> [0.5, 1.0, 1.6667]; a ValueError says what is wrong, for people."""
+def parse_values(text: str, low: float = -math.inf, high: float = math.inf) -> list[float]:
+    """'0.5, 1, 5/3' -> [0.5, 1.0, 1.6667], each from low to high; a ValueError says what is wrong, for people
+    (quoting a value cut short: the text may come from anyone)."""
     values = []
     for part in (p.strip() for p in text.replace(";", ",").split(",")):
         if not part:
@@ -111,9 +114,11 @@ def parse_values(text: str) -> list[float]:
             numerator, _, denominator = part.partition("/")
             value = float(numerator) / (float(denominator) if denominator else 1.0)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"'{part}' is not a number (write e.g. 0.5, 1, 5/3)") from None
+            raise ValueError(f"'{cut(part, 20)}' is not a number (write e.g. 0.5, 1, 5/3)") from None
         if not math.isfinite(value):
-            raise ValueError(f"'{part}' is not a finite number")
+            raise ValueError(f"'{cut(part, 20)}' is not a finite number")
+        if not low <= value <= high:
+            raise ValueError(f"'{cut(part, 20)}' is outside {low:g} to {high:g}")
         values.append(value)
     if not MIN_COPIES <= len(values) <= MAX_COPIES:
         raise ValueError(f"give {MIN_COPIES} to {MAX_COPIES} values, one per copy (got {len(values)})")
@@ -146,17 +151,19 @@ def _controls() -> tuple[str, list[float] | None, bool, int]:
     cols = st.columns([1.4, 2, 1, 1.3])
     setting = cols[0].selectbox("What varies", list(WHAT_VARIES), format_func=lambda s: WHAT_VARIES[s][0],
                                 key=f"{P}_setting", help="One setting differs between the copies; all else is equal.")
-    label, default, help_text = WHAT_VARIES[setting]
+    label, default, help_text, (low, high) = WHAT_VARIES[setting]
     text = cols[1].text_input(f"{label} of each copy", value=default, key=f"{P}_values_{setting}",
-                              help=f"{MIN_COPIES} to {MAX_COPIES} values, commas between them. {help_text}")
+                              max_chars=MAX_VALUES_CHARS,
+                              help=f"{MIN_COPIES} to {MAX_COPIES} values from {low:g} to {high:g}, commas between "
+                                   f"them. {help_text}")
     batchnorm = cols[2].toggle("BatchNorm", value=False, key=f"{P}_batchnorm",
                                help="A BatchNorm1d after every Linear. Compare a gain sweep with and without it.")
     steps = cols[3].select_slider("Steps", options=STEP_CHOICES, value=DEFAULT_STEPS, key=f"{P}_steps",
                                   help="Training steps of every copy (lr 0.1 unless the sweep varies it).")
     try:
-        return setting, parse_values(text), batchnorm, steps
+        return setting, parse_values(text, low, high), batchnorm, steps
     except ValueError as err:
-        st.error(f"Sweep values: {err}.")
+        st.error(f"Sweep values: {md(err, LONG)}.")
         return setting, None, batchnorm, steps
 
 

@@ -35,6 +35,7 @@ from ui.lesson import lazy_expander
 from ui.live import EVAL_EXAMPLES, LiveRun, status_line
 from ui.presentation import button_row, chart_height, side_by_side
 from ui.state import remembered
+from ui.text import md
 
 BATCH = PRESETS["wavenet"].train.batch_size  # the page trains at the lecture's batch size
 LOG = "wavenet_log"  # session key: {"rows": {run_id: row}, "since": time the log was last cleared}
@@ -171,8 +172,8 @@ def dilated_section(word: str, groups: tuple, block_size: int, vocab: Vocabulary
         st.error("Type a name to see its windows.", icon=":material/error:")
         return
     if unknown:
-        st.error(f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the word list's "
-                 "characters: type a name made of them.", icon=":material/error:")
+        st.error(f"{md(', '.join(map(repr, unknown)))} {'is' if len(unknown) == 1 else 'are'} not among the word "
+                 "list's characters: type a name made of them.", icon=":material/error:")
         return
     windows = context_windows(word, block_size, vocab.boundary)
     with window_col:
