@@ -37,7 +37,7 @@ def test_train_sample_round_trip(tmp_path):
 
 
 def test_diverging_run_reports_it_and_exits_zero():
-    summary = last_json(run("train", "--preset", "mlp", "--lr", "1000", "--steps", "300"))
+    summary = last_json(run("train", "--preset", "mlp", "--lr", "100", "--steps", "300"))
     assert summary["diverged"] is True and summary["steps"] < 300
 
 

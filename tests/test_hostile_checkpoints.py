@@ -123,7 +123,7 @@ def test_compare_refuses_every_hostile_upload_and_stores_none(default_data):
     for name, (raw, message) in hostile(default_data).items():
         at = at.file_uploader(key="compare_upload").set_value((name, raw, "application/octet-stream")).run()
         assert not at.exception, name
-        assert any(message in e.value for e in at.error), (name, [e.value for e in at.error])
+        assert any(message in e.value.replace("\\", "") for e in at.error), (name, [e.value for e in at.error])
         assert not at.session_state["runs"], name
     at = at.file_uploader(key="compare_upload").set_value(
         ("healthy.pt", saved(payload(default_data)), "application/octet-stream")).run()

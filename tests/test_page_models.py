@@ -86,7 +86,7 @@ def test_a_name_with_unknown_characters_is_explained_not_raised(small_list):
     at = step(choose(open_page(PAGE, **small_list), "rnn"), 1)
     next(w for w in at.text_input if w.key == "models_name__w").set_value("Zoë").run()
     assert not at.exception
-    assert any("Cannot read 'Zoë'" in w.value for w in at.warning)
+    assert any("Cannot read `Zoë`" in w.value for w in at.warning)
 
 
 @pytest.mark.slow
