@@ -238,7 +238,7 @@ def test_the_sweep_panel_trains_every_copy_and_draws_them(app_url, server_log, b
 
 # ------------------------------------------------------------------------------ inside the network (issue 19)
 WEIGHTS, NEURON = "The weights, and each step's update", "A neuron: the contexts that drive it"
-WALK = "Step {} of 26: d{}"
+WALK = "Gradient {} of 26: d{}"
 TRAIN_SECONDS = 4  # between two looks at the MLP page while it trains
 
 

@@ -67,7 +67,7 @@ def graph_of(at) -> tuple[dict, list]:
 
 
 def walk_line(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    return next(m.value for m in at.markdown if m.value.startswith("**Gradient "))
 
 
 @pytest.mark.parametrize("mistake", [None, "forget_bessel"])
@@ -93,20 +93,20 @@ def test_the_graph_is_coloured_by_the_check_and_its_red_part_is_the_tables(defau
 def test_the_walk_goes_through_the_backward_pass_in_the_tables_order():
     at = open_page(PAGE)
     walk = backprop_graph.backward_walk()
-    assert walk_line(at).startswith(f"**Step 0 of {len(walk) - 1}: dloss**")
+    assert walk_line(at).startswith(f"**Gradient 0 of {len(walk) - 1}: dloss**")
     assert at.button(key="backprop_walk_back").disabled
     for step in (1, 2, 3):
         at = at.button(key="backprop_walk_next").click().run()
         tensor = walk["tensor"][step]
-        assert walk_line(at).startswith(f"**Step {step} of {len(walk) - 1}: d{tensor}**")
+        assert walk_line(at).startswith(f"**Gradient {step} of {len(walk) - 1}: d{tensor}**")
         nodes, edges = graph_of(at)
         assert [name for name, attrs in nodes.items() if attrs.get("color") == HIGHLIGHT] == [tensor]
         assert {t for s, t, attrs in edges if attrs.get("color") == HIGHLIGHT} == set(walk["sources"][step])
     assert list(walk["tensor"][1:4]) == backprop.CHECK_ORDER[:3]  # the table's rows, top down
     at = at.button(key="backprop_walk_back").click().run()
-    assert walk_line(at).startswith(f"**Step 2 of {len(walk) - 1}: d{walk['tensor'][2]}**")
+    assert walk_line(at).startswith(f"**Gradient 2 of {len(walk) - 1}: d{walk['tensor'][2]}**")
     at = at.button(key="backprop_walk_start").click().run()
-    assert walk_line(at).startswith("**Step 0 of ")
+    assert walk_line(at).startswith("**Gradient 0 of ")
 
 
 def test_the_three_formulas_stand_next_to_their_passing_checks():

@@ -111,7 +111,7 @@ def graph_section(table: pd.DataFrame, Xb, Yb, prefix: str) -> None:
     checked = table.set_index("tensor")
     verdict = "" if current.tensor not in checked.index else \
         f" Its check here: **{verdict_labels(checked.loc[[current.tensor]])[0]}**."
-    st.markdown(f"**Step {at} of {len(walk) - 1}: d{current.tensor}** ({current.stage}) · {current.sentence}{verdict}")
+    st.markdown(f"**Gradient {at} of {len(walk) - 1}: d{current.tensor}** ({current.stage}) · {current.sentence}{verdict}")
     # bottom to top: the loss on top, so the walk goes down the page in the table's order
     st.graphviz_chart(backprop_graph(graph.graph_nodes(table, Xb, Yb), graph.edges(), highlight=current.tensor,
                                      rankdir="BT"), width="content")
