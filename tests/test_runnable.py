@@ -79,6 +79,7 @@ def test_the_control_row_drives_any_live_object():
     at = at.button(key="c_step5").click().run()
     counter = at.session_state["counter"]
     assert counter.calls == [("train_for", 5), "stop"] and shown(at) == "count 5, paused"
+    assert [i.value for i in at.info] == ["a new counter"]  # a Step keeps the notice (e.g. a run continued); Train not
     at = at.button(key="c_train").click().run()  # the live area's tick draws, then trains its first chunk
     assert at.session_state["counter"].running and not at.info and shown(at) == "count 5, training"
     assert at.session_state["counter"].count == 6

@@ -93,7 +93,9 @@ def control_row(state_key: str, prefix: str, buttons: Buttons = Buttons()) -> No
         if row.button(f"Step {n:,}", key=f"{prefix}_step{n}", disabled=current.done,
                       help=buttons.step_help.format(n=n, s="s" if n > 1 else "")):
             if not current.running:
+                notice = current.notice
                 current.start()
+                current.notice = notice  # a Step is not Train: what the notice says (a run continued) still holds
             current.target = current.step + n
             st.rerun()
     if row.button("Reset", key=f"{prefix}_reset", icon=":material/restart_alt:", help=buttons.reset_help):
