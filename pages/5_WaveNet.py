@@ -9,14 +9,7 @@ from ui.export import export_menu
 from ui.lesson import Choice, choice_row
 from ui.live import live_run
 from ui.panels.class_board import share_live_run
-from ui.panels.wavenet import (
-    dilated_section,
-    matmul_section,
-    draw_training,
-    layer_section,
-    lecture_log_buttons,
-    performance_log_section,
-)
+from ui.panels import wavenet as panel
 from ui.presentation import controls_area
 from ui.runnable import live_section
 from ui.sidebar import page_end, page_setup
@@ -62,7 +55,7 @@ with controls_area():
         help="For 3-D input (batch, positions, channels) the lecture's BatchNorm first averaged over the batch "
              "only, so it kept separate statistics for every position, each from 32 numbers instead of 32 × "
              "positions. It trains without complaint: only the running statistics' shape gives it away.")
-    lecture_log_buttons(P)
+    panel.lecture_log_buttons(P)
 block_size, steps = chosen["block_size"], chosen["steps"]
 try:
     groups = level_groups(block_size, chosen["levels"])
@@ -76,17 +69,17 @@ train = TrainConfig(steps=steps, batch_size=LECTURE.train.batch_size, lr=LECTURE
                     lr_decay_at=steps * 3 // 4, stats_every=0)
 
 st.header("The network, layer by layer")
-layer_section(config)
-matmul_section(config, P)
+panel.layer_section(config)
+panel.matmul_section(config, P)
 
 st.header("Training")
 label = (f"WaveNet · context {block_size} · {describe_groups(groups)} · emb {config.n_embd} · hidden "
          f"{config.n_hidden}{' · BN bug' if bn_bug and bug_matters(config) else ''}")
 live_run(STATE, config, train, settings, label, PAGE, LECTURE.sample_seed)
-live_section(STATE, P, lambda current: draw_training(current, P), share=share_live_run)
+live_section(STATE, P, lambda current: panel.draw_training(current, P), share=share_live_run)
 
 st.header("Performance log")
-performance_log_section(PAGE, P)
+panel.performance_log_section(PAGE, P)
 
 st.header("The same tree, slid along a name: a dilated convolution")
 st.write("A name gives one training example per character. Each example runs the whole tree again, but "
@@ -96,6 +89,6 @@ name_col, window_col = st.columns([1, 2])
 with name_col:
     word = persistent_widget(st.text_input, f"{P}_word", "diondre", param="word", label="A name", max_chars=20,
                              help="Any word made of the word list's characters; the lecture used 'diondre'.")
-dilated_section(word, groups, block_size, data.vocab, window_col, P)
+panel.dilated_section(word, groups, block_size, data.vocab, window_col, P)
 export_menu(P)
 page_end()
