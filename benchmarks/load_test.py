@@ -3,6 +3,7 @@ server (deploy/class-server.sh: HAProxy in front of R replicas).
 
     python benchmarks/load_test.py [--students 1 2 4 8] [--seconds 30] [--repeats 1]
     python benchmarks/load_test.py --replicas 1 2 --students 1 2 4 6 [--leave [--classes 2]] [--session-ttl 120]
+    python benchmarks/load_test.py --heavy [--seconds 30] [--after 60]
 
 Each student is a websocket client that speaks Streamlit's own protocol, as a browser tab does: it
 opens the page, presses Train, then asks for the live area's rerun every `run_every` seconds (the
@@ -23,6 +24,16 @@ and one page view per replica (the next visitor: Streamlit drops expired session
 it prints each class's peak memory and the memory once the last one left, the window passed, a next visitor came
 and the app's garbage collector ran (ui/process_tuning.py): does each class fit in the memory the one before left?
 With --replicas it ends with the issue's targets, as ratios of rows measured in the same run.
+
+With --heavy, one heavy click against two students on one plain `streamlit run`: two train (each one's steps/s over
+--seconds is its own baseline), then a third opens the page with the heaviest network the controls allow (HEAVY_QUERY)
+and presses Step 1,000, keeping its live area ticking as a tab does (Step trains in the ticks); after --seconds its tab
+closes. It prints each student's steps/s before, during and after as ratios to its baseline, the server's memory (idle
+before the students, with the two, the peak, and every 10 s for --after seconds after the heavy tab closed), the load
+average, and a verdict for each target: the students keep at least KEPT_RATE of their rate, and the memory is back
+within MEMORY_BACK_MB within MEMORY_BACK_SECONDS of the tab closing (and stays there), against the server's figure
+before the heavy tab opened (the two still train, so that is its idle figure without the heavy session) and, stricter,
+against its figure before any student came.
 """
 from __future__ import annotations
 
@@ -63,13 +74,20 @@ TOTAL_SPEEDUP = 1.7  # at 4 and 6 students, 2 replicas' total steps/s against 1 
 FAIR_SHARE = 0.5  # no student below half the mean
 SESSION_TTL_VARIABLE = "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"  # server.disconnectedSessionTTL
 DEFAULT_SESSION_TTL = 120  # Streamlit's
+# --heavy: the largest network the diagnostics page's controls allow (ui/panels/deep_net_controls.py), its biggest Step
+HEAVY_QUERY = "depth=8&width=500&batch=512&k=1"
+HEAVY_BUTTON = "Step 1,000"
+KEPT_RATE = 0.5  # of its own rate each other student keeps while the heavy click trains
+MEMORY_BACK_MB = 100  # how close to its idle figure the server's memory comes back ...
+MEMORY_BACK_SECONDS = 60  # ... this soon after the heavy tab closed
 
 
-def rerun_request(fragment_id: str = "", pressed: str = "") -> bytes:
-    """A BackMsg asking for a run of the page (or of one fragment), optionally with a button pressed."""
+def rerun_request(fragment_id: str = "", pressed: str = "", query: str = "") -> bytes:
+    """A BackMsg asking for a run of the page (or of one fragment) at the address's `query`, optionally with a button
+    pressed."""
     msg = BackMsg()
     state = msg.rerun_script
-    state.page_name = PAGE
+    state.page_name, state.query_string = PAGE, query
     if fragment_id:
         state.fragment_id, state.is_auto_rerun = fragment_id, True
     if pressed:
@@ -104,15 +122,17 @@ class Student:
     """One browser tab's worth of traffic, and what it saw."""
     steps: list[tuple[float, int]] = field(default_factory=list)  # (arrival, step counter) of each redraw
     replica: str = ""  # the proxy's cookie: which replica serves this student
+    query: str = ""  # the page's address's query (the controls it opens with)
+    press: str = "Train"  # the button it presses
 
     async def train(self, url: str, started: asyncio.Event, proxied: bool) -> None:
-        """Open the page, press Train and keep the live area redrawing until cancelled (the tab closes)."""
+        """Open the page, press its button and keep the live area redrawing until cancelled (the tab closes)."""
         if proxied:
             self.replica = await asyncio.to_thread(affinity_cookie, url)
         async with connect(url, self.replica) as ws:
-            await ws.send(rerun_request())
+            await ws.send(rerun_request(query=self.query))
             buttons = await self.read_run(ws)
-            await ws.send(rerun_request(pressed=buttons["Train"]))
+            await ws.send(rerun_request(pressed=buttons[self.press], query=self.query))
             started.set()
             ticker = None
             try:
@@ -147,12 +167,11 @@ class Student:
             if msg.WhichOneof("type") == "script_finished":
                 return buttons
 
-    @staticmethod
-    async def _tick(ws, fragment_id: str, interval: float) -> None:
+    async def _tick(self, ws, fragment_id: str, interval: float) -> None:
         """The browser's timer: ask for the live area's rerun every `interval` seconds."""
         while True:
             await asyncio.sleep(interval)
-            await ws.send(rerun_request(fragment_id))
+            await ws.send(rerun_request(fragment_id, query=self.query))
 
 
 @dataclass
@@ -290,6 +309,91 @@ async def warm_up(url: str, replica: str = "") -> None:
         await Student().read_run(ws)
 
 
+async def heavy_click(url: str, pid: int, seconds: float, after: float) -> dict:
+    """Two students train; then a third presses Step 1,000 on the heaviest network, and its tab closes after
+    `seconds`: the two's windows before, during and after, the server's memory each second after the tab closed."""
+    pair, tasks = [Student(), Student()], []
+    for student in pair:
+        started = asyncio.Event()
+        tasks.append(asyncio.create_task(student.train(url, started, False)))
+        await asyncio.wait_for(started.wait(), timeout=300)
+    await asyncio.sleep(WARMUP)
+    alone = await window(pid, pair, seconds)
+    heavy, started = Student(query=HEAVY_QUERY, press=HEAVY_BUTTON), asyncio.Event()
+    heavy_task = asyncio.create_task(heavy.train(url, started, False))
+    await asyncio.wait_for(started.wait(), timeout=300)
+    await asyncio.sleep(WARMUP)
+    during = await window(pid, pair, seconds)
+    heavy_task.cancel()  # the tab closes
+    await asyncio.gather(heavy_task, return_exceptions=True)
+    closed = time.monotonic()
+    then = await window(pid, pair, min(after, seconds))
+    memory = [(t - closed, mb) for t, mb in then["rss"]]
+    while time.monotonic() < closed + after:
+        await asyncio.sleep(1.0)
+        memory.append((time.monotonic() - closed, resident_bytes(pid) / 2**20))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {"alone": alone, "during": during, "after": then, "memory_after": memory,
+            "heavy_steps": heavy.steps[-1][1] if heavy.steps else 0}
+
+
+async def window(pid: int, students: list[Student], seconds: float) -> dict:
+    """Each student's steps/s, the server's CPU and its memory each second (monotonic time, MB) over `seconds`."""
+    begin, cpu_begin, rss = time.monotonic(), cpu_seconds(pid), []
+    while time.monotonic() < begin + seconds:
+        rss.append((time.monotonic(), resident_bytes(pid) / 2**20))
+        await asyncio.sleep(1.0)
+    end = time.monotonic()
+    return {"rates": [steps_per_second(s.steps, begin, end) or float("nan") for s in students], "rss": rss,
+            "cpu_cores": (cpu_seconds(pid) - cpu_begin) / (end - begin), "load": os.getloadavg()[0]}
+
+
+def heavy_main(seconds: float, after: float) -> None:
+    """--heavy: one plain `streamlit run`, warmed by one page view; print the phases, the memory and the verdicts."""
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp) / "server.log") as (url, server):
+        asyncio.run(warm_up(url))
+        idle = resident_bytes(server.pid) / 2**20
+        result = asyncio.run(heavy_click(url, server.pid, seconds, after))
+    phases = [("two students alone", result["alone"]), ("with the heavy click", result["during"]),
+              ("after its tab closed", result["after"])]
+    baseline = result["alone"]["rates"]
+    print(f"{os.cpu_count()} CPUs; heavy click: {HEAVY_BUTTON} at {HEAVY_QUERY}, its tab closed after {seconds:.0f} s "
+          f"(it reached step {result['heavy_steps']:,})")
+    print("| phase | steps/s, student 1 / 2 | ratio to its own baseline, 1 / 2 | server CPU (cores) | "
+          "server memory peak (MB) | load average |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, row in phases:
+        print(f"| {name} | {' / '.join(f'{r:,.0f}' for r in row['rates'])} | "
+              f"{' / '.join(f'{r / b:.2f}' for r, b in zip(row['rates'], baseline))} | {row['cpu_cores']:.2f} | "
+              f"{max(mb for _, mb in row['rss']):.0f} | {row['load']:.1f} |")
+    memory, before = result["memory_after"], max(mb for _, mb in result["alone"]["rss"])
+    peak = max(mb for _, row in phases for _, mb in row["rss"])
+    marks = {}
+    for t, mb in memory:
+        marks.setdefault(int(t // 10) * 10, (t, mb))  # the first sample of each 10 s
+    print(f"server memory: idle {idle:.0f} MB; with two students {before:.0f} MB; "
+          f"peak {peak:.0f} MB; after the heavy tab closed: "
+          + ", ".join(f"{t:.0f} s {mb:.0f}" for t, mb in marks.values()) + " MB")
+    kept = min(r / b for r, b in zip(result["during"]["rates"], baseline))
+    print(f"target: each student keeps at least {KEPT_RATE:.0%} of its rate during the click: the slower kept "
+          f"{kept:.0%}: {'met' if kept >= KEPT_RATE else 'missed'}")
+    for name, figure in [("the server before the heavy tab (two students training)", before),
+                         ("the server idle (no students; the two still train)", idle)]:
+        back = memory_back(memory, figure)
+        print(f"target: memory within {MEMORY_BACK_MB} MB of {name}, {figure:.0f} MB, within {MEMORY_BACK_SECONDS} s of "
+              f"the tab closing: last {memory[-1][1] - figure:+.0f} MB, " + (
+                  f"back (and staying) from {back:.0f} s: {'met' if back <= MEMORY_BACK_SECONDS else 'missed'}"
+                  if back is not None else f"not back in {after:.0f} s: missed"))
+
+
+def memory_back(memory: list[tuple[float, float]], figure: float) -> float | None:
+    """Seconds after the tab closed from which every sample is within MEMORY_BACK_MB of `figure` (None: never)."""
+    return next((t for i, (t, _) in enumerate(memory) if all(mb - figure <= MEMORY_BACK_MB for _, mb in memory[i:])),
+                None)
+
+
 def headless_rate(seconds: float, rates) -> None:
     """Steps/s of the diagnostics page's default network trained alone in this process (no server): into `rates`."""
     import torch
@@ -385,7 +489,12 @@ def main() -> None:
     parser.add_argument("--session-ttl", type=int, default=DEFAULT_SESSION_TTL,
                         help="server.disconnectedSessionTTL for the servers (s): how long a closed tab's session waits "
                              "for a reconnect")
+    parser.add_argument("--heavy", action="store_true", help="two students and one heavy Step click (see above)")
+    parser.add_argument("--after", type=float, default=60.0, help="--heavy: seconds watched after its tab closes")
     args = parser.parse_args()
+    if args.heavy:
+        heavy_main(args.seconds, args.after)
+        return
     os.environ[SESSION_TTL_VARIABLE] = str(args.session_ttl)  # the servers started below inherit it
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; served = p95 refresh < {SERVED_P95} s "
           f"and >= {SERVED_STEPS_PER_S} steps/s for every student; fair = none below {FAIR_SHARE:.0%} of the mean")
