@@ -56,3 +56,19 @@ def screenshots(tmp_path):
         return path
 
     return save
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app under `streamlit run` on a free port, for a test module's browser tests."""
+    from tests.streamlit_server import running_app
+    with running_app(tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), for a test module's browser tests."""
+    from tests.browser import headless_chromium
+    with headless_chromium() as chromium:
+        yield chromium

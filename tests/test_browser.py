@@ -26,7 +26,6 @@ from tests.browser import (
     TIMEOUT_MS,
     VIEWPORT,
     follow_sweep,
-    headless_chromium,
     opened,
     press,
     press_until,
@@ -59,12 +58,6 @@ def server_log(tmp_path_factory) -> Path:
 def app_url(server_log):
     with running_app(server_log) as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as chromium:
-        yield chromium
 
 
 @contextlib.contextmanager

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import (CHROMIUM, FADED, SWEEP_EXPANDER, SWEEP_PROGRESS, VIEWPORT, faded_shares, headless_chromium,
-                           opened, press_until, start_watching, sweep_panel, wait_for_redraw, wait_until_idle,
+from tests.browser import (CHROMIUM, FADED, SWEEP_EXPANDER, SWEEP_PROGRESS, VIEWPORT, faded_shares, opened, press_until, start_watching, sweep_panel, wait_for_redraw, wait_until_idle,
                            watch_counts, watched, widget)
-from tests.streamlit_server import running_app, url_path
+from tests.streamlit_server import url_path
 
 LIVE_PAGES = {  # widget-key prefix: page
     "diag": "pages/3_Activations_and_BatchNorm.py",
@@ -42,18 +41,6 @@ MAX_STALE_SHARE = 0.1  # of an element's samples
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.is_file(),
                                                    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as chromium:
-        yield chromium
 
 
 @pytest.mark.parametrize("prefix", [*LIVE_PAGES, SWEEP])

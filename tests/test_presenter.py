@@ -10,8 +10,8 @@ docs/screenshots, there too). On the diagnostics page it also puts a chart in th
 import pytest
 
 from makemore.charts.projector import MIN_TEXT_PX
-from tests.browser import CHROMIUM, headless_chromium, opened, press_until, wait_for_redraw, widget
-from tests.streamlit_server import running_app, url_path
+from tests.browser import CHROMIUM, opened, press_until, wait_for_redraw, widget
+from tests.streamlit_server import url_path
 
 SIZES = {"1280x800": {"width": 1280, "height": 800}, "1920x1080": {"width": 1920, "height": 1080}}
 CHARTS = '.st-key-presenter_charts [data-testid="stVegaLiteChart"]'
@@ -57,18 +57,6 @@ CUT_TEXT = """() => {
         .map(t => t.textContent.trim()).filter(text => text.endsWith('…'));
     return [...cut, ...svg];
 }"""
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as chromium:
-        yield chromium
 
 
 @pytest.mark.parametrize("prefix", LECTURES)
