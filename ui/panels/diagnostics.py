@@ -42,17 +42,22 @@ def draw(run: LiveRun, prefix: str) -> None:
         pickable = inside_model.is_open(inside_model.neurons_key(prefix))
         layer, clicked = saturation_section(snap, prefix, pickable)
     inside_model.neuron_section(run, prefix, layer, clicked)
-    left, right = side_by_side()
-    with left:
-        preactivation_section(snap, prefix)
-    with right:
-        gradient_section(snap, prefix)
+    preactivations_beside_gradients(snap, prefix)
     left, right = side_by_side()
     with left:
         weight_gradient_section(snap, prefix)
     with right:
         update_section(run, prefix)
     inside_model.weights_section(run, prefix)
+
+
+def preactivations_beside_gradients(snap, prefix: str) -> None:
+    """The pre-activation histograms beside the gradient histograms (the page and the dashboard both show them)."""
+    left, right = side_by_side()
+    with left:
+        preactivation_section(snap, prefix)
+    with right:
+        gradient_section(snap, prefix)
 
 
 def dashboard(run: LiveRun, prefix: str) -> None:
@@ -71,11 +76,7 @@ def dashboard(run: LiveRun, prefix: str) -> None:
             activation_section(snap, prefix)
         with saturation:
             saturation_section(snap, prefix)
-    left, right = side_by_side()
-    with left:
-        preactivation_section(snap, prefix)
-    with right:
-        gradient_section(snap, prefix)
+    preactivations_beside_gradients(snap, prefix)
     weight_gradient_section(snap, prefix)
 
 
